@@ -1,0 +1,16 @@
+import { createDialogActivities, type DialogActivityDeps } from './dialog-activities';
+import { createResultsActivities, type ResultsActivityDeps } from './results-activities';
+import { createTelephonyActivities, type TelephonyActivityDeps } from './telephony-activities';
+
+export type ActivityDeps = TelephonyActivityDeps & DialogActivityDeps & ResultsActivityDeps;
+
+/** All activities of the call, bound to their clients (the worker builds the clients once). */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createTelephonyActivities(deps),
+    ...createDialogActivities(deps),
+    ...createResultsActivities(deps),
+  };
+}
+
+export type CallActivities = ReturnType<typeof createActivities>;

@@ -1,0 +1,29 @@
+import Koa from 'koa';
+import type { Client } from '@temporalio/client';
+import type { CallScript } from '../../workflows/definitions';
+import type { AppConfig } from '../config/env';
+import type { Logger } from '../logging/logger';
+import { errorMiddleware } from './errors';
+import { openApiRoutes } from './openapi';
+import { callRoutes } from './routes/calls';
+import { healthRoutes } from './routes/health';
+import { telephonyEventRoutes } from './routes/telephony-events';
+
+export interface ApiDeps {
+  config: AppConfig;
+  logger: Logger;
+  client: Client;
+  script: CallScript;
+}
+
+/** The HTTP API: `POST /call`, `GET /calls/:id`, `POST /telephony/events`, health and OpenAPI. */
+export function createApiApp(deps: ApiDeps): Koa {
+  const app = new Koa();
+  app.proxy = true;
+  app.use(errorMiddleware(deps.logger));
+  for (const router of [callRoutes(deps), telephonyEventRoutes(deps), healthRoutes(deps), openApiRoutes()]) {
+    app.use(router.routes());
+    app.use(router.allowedMethods());
+  }
+  return app;
+}

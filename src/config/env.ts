@@ -1,0 +1,203 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { SimulatedTelephonyConfigSchema } from '../telephony/simulated/callee-behaviours';
+
+/**
+ * One schema for the whole environment (spec section 9 plus what running on Temporal needs).
+ * Every process (API, worker, `npm start`) loads it through `loadConfig`; a bad variable stops
+ * startup with one message that names every offender.
+ */
+
+const DEV_API_AUTH_KEY = 'dev-api-key';
+const DEV_WEBHOOK_SECRET = 'dev-webhook-secret';
+
+const intFromEnv = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const isJson = (value: string | undefined) => {
+  if (value === undefined) return true;
+  try {
+    JSON.parse(value);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+export const EnvSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+
+    API_HOST: z.string().default('0.0.0.0'),
+    API_PORT: intFromEnv(0, 65535).default(3000),
+    /** Where providers (and the simulated callee) reach our webhooks. */
+    PUBLIC_BASE_URL: optionalText.pipe(z.url().optional()),
+    API_AUTH_KEY: optionalText.pipe(z.string().min(8, 'must be at least 8 characters').optional()),
+    TELEPHONY_WEBHOOK_SECRET: optionalText.pipe(z.string().min(8, 'must be at least 8 characters').optional()),
+    /** Body size limit for JSON requests. */
+    API_MAX_BODY_BYTES: intFromEnv(256, 10_000_000).default(16_384),
+
+    /** Unset: `npm start` runs an embedded Temporal dev server; API/worker alone use localhost:7233. */
+    TEMPORAL_ADDRESS: optionalText,
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    TEMPORAL_TASK_QUEUE: z.string().min(1).default('voice-calls'),
+    TEMPORAL_API_KEY: optionalText,
+    TEMPORAL_TLS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+    TEMPORAL_UI_PORT: intFromEnv(1, 65535).default(8233),
+
+    OPENAI_API_KEY: optionalText,
+    OPENAI_BASE_URL: optionalText.pipe(z.url().optional()),
+    OPENAI_CHAT_MODEL: z.string().min(1).default('gpt-4.1-mini'),
+    OPENAI_CLASSIFIER_MODEL: z.string().min(1).default('gpt-4.1-mini'),
+    OPENAI_STT_MODEL: z.string().min(1).default('gpt-4o-mini-transcribe'),
+    OPENAI_TTS_MODEL: z.string().min(1).default('gpt-4o-mini-tts'),
+    OPENAI_TTS_VOICE: z.string().min(1).default('marin'),
+    OPENAI_TEMPERATURE: z.coerce.number().min(0).max(2).default(0.7),
+    OPENAI_MAX_OUTPUT_TOKENS: intFromEnv(16, 1000).default(180),
+    /** Per-request time limit; the spec caps STT at 10 s. */
+    OPENAI_TIMEOUT_MS: intFromEnv(500, 60_000).default(10_000),
+    OPENAI_MAX_RETRIES: intFromEnv(0, 5).default(2),
+    SYSTEM_PROMPT_FILE: z.string().default('prompts/operator-system-prompt.ru.md'),
+    /** Dialog history sent to the model is bounded to this many recent turns. */
+    DIALOG_HISTORY_TURNS: intFromEnv(2, 100).default(20),
+
+    GOOGLE_SHEETS_SPREADSHEET_ID: optionalText,
+    /** Sheet (tab) title; empty means the first sheet of the spreadsheet. */
+    GOOGLE_SHEETS_SHEET_NAME: optionalText,
+    GOOGLE_CREDENTIALS_JSON: optionalText.refine(isJson, 'is not valid JSON'),
+    GOOGLE_CREDENTIALS_FILE: optionalText,
+    /** The local results file, used when Google Sheets is not configured. */
+    RESULTS_CSV_PATH: z.string().default('.data/results.csv'),
+
+    TELEPHONY_PROVIDER: z.enum(['simulated']).default('simulated'),
+    TELEPHONY_API_KEY: optionalText,
+    /** Provider settings as JSON; for `simulated`: {"default": "answer", "numbers": {"+79990000001": "busy"}}. */
+    TELEPHONY_CONFIG: optionalText.refine(isJson, 'is not valid JSON'),
+
+    CALL_MAX_DURATION_SEC: intFromEnv(5, 3600).default(120),
+    CALL_MAX_TURNS: intFromEnv(1, 50).default(12),
+    CALL_RING_TIMEOUT_SEC: intFromEnv(5, 300).default(30),
+    MAX_CONCURRENT_CALLS: intFromEnv(1, 1000).default(3),
+  })
+  .superRefine((env, ctx) => {
+    const production = env.NODE_ENV === 'production';
+    if (production) {
+      for (const key of ['API_AUTH_KEY', 'TELEPHONY_WEBHOOK_SECRET', 'OPENAI_API_KEY', 'TEMPORAL_ADDRESS'] as const) {
+        if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when NODE_ENV=production' });
+      }
+    }
+    if (env.GOOGLE_SHEETS_SPREADSHEET_ID && !env.GOOGLE_CREDENTIALS_JSON && !env.GOOGLE_CREDENTIALS_FILE) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['GOOGLE_CREDENTIALS_JSON'],
+        message: 'GOOGLE_CREDENTIALS_JSON or GOOGLE_CREDENTIALS_FILE is required with GOOGLE_SHEETS_SPREADSHEET_ID',
+      });
+    }
+  });
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface GoogleServiceAccount {
+  client_email: string;
+  private_key: string;
+  private_key_id?: string;
+}
+
+export const GoogleServiceAccountSchema = z.object({
+  client_email: z.string().min(3),
+  private_key: z.string().includes('PRIVATE KEY'),
+  private_key_id: z.string().optional(),
+});
+
+export interface AppConfig {
+  env: Env;
+  apiAuthKey: string;
+  webhookSecret: string;
+  publicBaseUrl: string;
+  /** Present when Sheets is configured; otherwise results go to the CSV file. */
+  googleServiceAccount?: GoogleServiceAccount;
+  /** True when a development default stands in for a secret (logged loudly at startup). */
+  usingDevSecrets: boolean;
+  /** Values that must never appear in logs. */
+  secrets: string[];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
+  // Hosts such as Render announce the port to listen on as PORT.
+  const parsed = EnvSchema.safeParse({ ...source, API_PORT: source.API_PORT ?? source.PORT });
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'} ${issue.message}`));
+  }
+  const env = parsed.data;
+  if (env.TELEPHONY_PROVIDER === 'simulated' && env.TELEPHONY_CONFIG) {
+    const simulated = SimulatedTelephonyConfigSchema.safeParse(JSON.parse(env.TELEPHONY_CONFIG));
+    if (!simulated.success) {
+      throw new ConfigError(simulated.error.issues.map((i) => `TELEPHONY_CONFIG.${i.path.join('.')} ${i.message}`));
+    }
+  }
+
+  let googleServiceAccount: GoogleServiceAccount | undefined;
+  if (env.GOOGLE_SHEETS_SPREADSHEET_ID) {
+    const problems: string[] = [];
+    let raw: string | undefined = env.GOOGLE_CREDENTIALS_JSON;
+    const name = raw ? 'GOOGLE_CREDENTIALS_JSON' : 'GOOGLE_CREDENTIALS_FILE';
+    if (!raw && env.GOOGLE_CREDENTIALS_FILE) {
+      try {
+        raw = readFileSync(env.GOOGLE_CREDENTIALS_FILE, 'utf8');
+      } catch {
+        problems.push(`GOOGLE_CREDENTIALS_FILE cannot be read: ${env.GOOGLE_CREDENTIALS_FILE}`);
+      }
+    }
+    if (raw) {
+      try {
+        const account = GoogleServiceAccountSchema.safeParse(JSON.parse(raw));
+        if (account.success) googleServiceAccount = account.data;
+        else problems.push(`${name} is not a service account key (needs client_email and private_key)`);
+      } catch {
+        problems.push(`${name} is not valid JSON`);
+      }
+    }
+    if (problems.length > 0) throw new ConfigError(problems);
+  }
+
+  const apiAuthKey = env.API_AUTH_KEY ?? DEV_API_AUTH_KEY;
+  const webhookSecret = env.TELEPHONY_WEBHOOK_SECRET ?? DEV_WEBHOOK_SECRET;
+  const secrets = [
+    env.API_AUTH_KEY,
+    env.TELEPHONY_WEBHOOK_SECRET,
+    env.OPENAI_API_KEY,
+    env.TELEPHONY_API_KEY,
+    env.TEMPORAL_API_KEY,
+    googleServiceAccount?.private_key,
+    googleServiceAccount?.private_key_id,
+  ].filter((value): value is string => typeof value === 'string' && value.length >= 6);
+
+  return {
+    env,
+    apiAuthKey,
+    webhookSecret,
+    publicBaseUrl: (env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${env.API_PORT}`).replace(/\/$/, ''),
+    googleServiceAccount,
+    usingDevSecrets: !env.API_AUTH_KEY || !env.TELEPHONY_WEBHOOK_SECRET,
+    secrets,
+  };
+}
+
+/** Call limits handed to each workflow as arguments (tests pass short ones). */
+export function callLimitsFrom(config: AppConfig) {
+  return {
+    maxConversationSec: config.env.CALL_MAX_DURATION_SEC,
+    maxTurns: config.env.CALL_MAX_TURNS,
+    ringTimeoutSec: config.env.CALL_RING_TIMEOUT_SEC,
+  };
+}

@@ -1,0 +1,38 @@
+import { z } from 'zod';
+
+/** Spec 2.2: the life cycle of one outbound call. */
+export const CALL_STATUSES = ['created', 'dialing', 'no_answer', 'in_progress', 'completed', 'failed'] as const;
+export const CallStatusSchema = z.enum(CALL_STATUSES);
+export type CallStatus = z.infer<typeof CallStatusSchema>;
+
+/** Spec 2.2 / 6.2: the outcome of the conversation; `unknown` when there was none or it could not be classified. */
+export const DISPOSITIONS = ['interested', 'not_interested', 'call_later', 'neutral', 'unknown'] as const;
+export const DispositionSchema = z.enum(DISPOSITIONS);
+export type Disposition = z.infer<typeof DispositionSchema>;
+
+export const DialogTurnSchema = z.object({
+  speaker: z.enum(['user', 'assistant']),
+  text: z.string(),
+  timestamp: z.string().describe('ISO 8601, UTC'),
+  /** Set on an assistant turn the callee talked over (barge-in) or that was cut by a hang-up. */
+  interrupted: z.boolean().optional(),
+});
+export type DialogTurn = z.infer<typeof DialogTurnSchema>;
+
+export const CallSessionSchema = z.object({
+  id: z.uuid(),
+  phone: z.string(),
+  status: CallStatusSchema,
+  final_disposition: DispositionSchema,
+  created_at: z.string(),
+  started_at: z.string().nullable().describe('When the callee answered'),
+  ended_at: z.string().nullable(),
+  duration_sec: z.number().int().nullable().describe('Seconds from answer to end; 0 when not answered'),
+  transcript: z.array(DialogTurnSchema),
+  short_summary: z.string().nullable(),
+  /** Why the call ended (hangup, goodbye, time_limit, turn_limit, busy, ring_timeout, error: ...). */
+  end_reason: z.string().nullable(),
+  /** Set when the call waits for a free line (max concurrent calls reached). */
+  queued: z.boolean(),
+});
+export type CallSession = z.infer<typeof CallSessionSchema>;

@@ -1,0 +1,14 @@
+export {
+  startOpenAIEmulator,
+  CHAT_COMPLETIONS_PATH,
+  EMULATOR_HEADER,
+  EMULATOR_HEADER_VALUE,
+  type OpenAIEmulator,
+  type OpenAIEmulatorOptions,
+  type EmulatorFault,
+  type EmulatorRequestRecord,
+  type EmulatorRoute,
+  type EmulatorRouteContext,
+} from './server';
+export { emulateOperatorReply } from './chat-rules';
+export { classifyUtterance, emulateClassification } from './classification-rules';

@@ -1,0 +1,173 @@
+import type { Logger } from '../../logging/logger';
+import type { AssistantReply, InitiateCallRequest, TelephonyAdapter } from '../telephony-adapter';
+import { UnifiedTelephonyEventSchema, type TelephonyEventType, type UnifiedTelephonyEvent } from '../unified-event';
+import { behaviourFor, PERSONA_LINES, type CalleeBehaviour, type SimulatedTelephonyConfig } from './callee-behaviours';
+
+export interface SimulatedTelephonyOptions {
+  /** Our `POST /telephony/events` URL: the simulator reports there over HTTP like a real provider. */
+  eventsUrl: string;
+  webhookSecret: string;
+  config: SimulatedTelephonyConfig;
+  logger: Logger;
+  /** How the callee's finished phrases reach the dialog (for real providers: the media gateway). */
+  onCalleePhrase: (callId: string, text: string) => Promise<void>;
+}
+
+interface SimulatedCall {
+  callId: string;
+  behaviour: CalleeBehaviour;
+  answered: boolean;
+  ended: boolean;
+  nextLine: number;
+  /** What the callee heard from the operator, in order. */
+  heard: string[];
+  /** What the callee said. */
+  said: string[];
+  timers: Set<NodeJS.Timeout>;
+  eventSeq: number;
+}
+
+/**
+ * A telephony provider with a virtual callee, the embedded default (TELEPHONY_PROVIDER=simulated).
+ * It rings, answers, is busy or does not answer as configured per number, talks from a persona
+ * script, and reports progress to our webhook over real HTTP. Nothing is dialed for real.
+ */
+export class SimulatedTelephony implements TelephonyAdapter {
+  readonly provider = 'simulated';
+  private readonly calls = new Map<string, SimulatedCall>();
+
+  constructor(private readonly options: SimulatedTelephonyOptions) {}
+
+  async initiateCall({ callId, phone }: InitiateCallRequest): Promise<void> {
+    if (this.calls.has(callId)) return; // a retried activity must not dial twice
+    const behaviour = behaviourFor(phone, this.options.config);
+    const call: SimulatedCall = {
+      callId,
+      behaviour,
+      answered: false,
+      ended: false,
+      nextLine: 0,
+      heard: [],
+      said: [],
+      timers: new Set(),
+      eventSeq: 0,
+    };
+    this.calls.set(callId, call);
+    this.options.logger.info({ call_id: callId, behaviour, provider: this.provider }, 'simulated call placed (no real dialing)');
+    const { ringAfterMs, answerAfterMs } = this.options.config;
+    this.after(call, ringAfterMs, async () => {
+      if (behaviour === 'unreachable') return this.finish(call, 'error', 'simulated: 503 Service Unavailable');
+      await this.report(call, 'ringing');
+      this.after(call, answerAfterMs, async () => {
+        switch (behaviour) {
+          case 'busy':
+            return this.finish(call, 'busy', 'simulated: 486 Busy Here');
+          case 'rejected':
+            return this.finish(call, 'no_answer', 'simulated: 603 Decline');
+          case 'no_answer':
+            return; // rings until the caller gives up
+          default:
+            call.answered = true;
+            await this.report(call, 'answered');
+        }
+      });
+    });
+  }
+
+  async hangUp(callId: string, reason: string): Promise<void> {
+    const call = this.calls.get(callId);
+    if (!call || call.ended) return;
+    await this.finish(call, call.answered ? 'hangup' : 'no_answer', `caller: ${reason}`);
+  }
+
+  async deliverAssistantReply(callId: string, reply: AssistantReply): Promise<void> {
+    const call = this.calls.get(callId);
+    if (!call || call.ended || !call.answered) throw new Error(`call ${callId} is not on the line`);
+    call.heard.push(reply.text);
+    if (reply.final) {
+      // A polite callee waits for us to hang up, but not forever.
+      this.after(call, 5000, () => this.finish(call, 'hangup', 'callee: no hang-up after goodbye'));
+      return;
+    }
+    this.respond(call);
+  }
+
+  translateWebhook(body: unknown): UnifiedTelephonyEvent[] {
+    // The simulator already speaks the unified format.
+    return [UnifiedTelephonyEventSchema.parse(body)];
+  }
+
+  /** For tests and the demo: what the virtual callee heard and said. */
+  conversationOf(callId: string): { heard: string[]; said: string[]; behaviour: CalleeBehaviour } | undefined {
+    const call = this.calls.get(callId);
+    return call && { heard: [...call.heard], said: [...call.said], behaviour: call.behaviour };
+  }
+
+  async close(): Promise<void> {
+    for (const call of this.calls.values()) for (const timer of call.timers) clearTimeout(timer);
+    this.calls.clear();
+  }
+
+  private respond(call: SimulatedCall): void {
+    if (call.behaviour === 'silent') return;
+    const lines = PERSONA_LINES[call.behaviour as keyof typeof PERSONA_LINES];
+    if (!lines) return;
+    if (call.nextLine >= lines.length) {
+      if (call.behaviour === 'hangs_up') this.after(call, this.options.config.thinkMs, () => this.finish(call, 'hangup', 'callee hung up'));
+      return; // nothing more to say: waits for the operator's goodbye
+    }
+    const line = lines[call.nextLine++]!;
+    this.after(call, this.options.config.thinkMs, async () => {
+      call.said.push(line);
+      await this.options.onCalleePhrase(call.callId, line);
+    });
+  }
+
+  private async finish(call: SimulatedCall, event: TelephonyEventType, reason: string | null): Promise<void> {
+    if (call.ended) return;
+    call.ended = true;
+    for (const timer of call.timers) clearTimeout(timer);
+    call.timers.clear();
+    await this.report(call, event, reason);
+  }
+
+  private after(call: SimulatedCall, ms: number, action: () => Promise<void> | void): void {
+    const timer = setTimeout(() => {
+      call.timers.delete(timer);
+      if (call.ended) return;
+      Promise.resolve(action()).catch((err: unknown) =>
+        this.options.logger.error({ call_id: call.callId, err: String(err) }, 'simulated callee step failed'),
+      );
+    }, ms);
+    call.timers.add(timer);
+  }
+
+  /** POSTs a unified event to our webhook like a provider would, with a few retries. */
+  private async report(call: SimulatedCall, event: TelephonyEventType, reason: string | null = null): Promise<void> {
+    call.eventSeq += 1;
+    const body: UnifiedTelephonyEvent = {
+      call_id: call.callId,
+      event,
+      timestamp: new Date().toISOString(),
+      reason,
+      event_id: `sim-${call.callId}-${call.eventSeq}`,
+    };
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      try {
+        const response = await fetch(this.options.eventsUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-webhook-secret': this.options.webhookSecret },
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(5000),
+        });
+        if (response.ok || (response.status >= 400 && response.status < 500)) {
+          if (!response.ok) this.options.logger.warn({ call_id: call.callId, event, status: response.status }, 'webhook refused simulated event');
+          return;
+        }
+      } catch (err) {
+        if (attempt === 4) throw err;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
+}

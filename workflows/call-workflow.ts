@@ -1,0 +1,363 @@
+import {
+  CancellationScope,
+  condition,
+  getExternalWorkflowHandle,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { CallActivities } from '../activities';
+import type { CallSession, CallStatus, DialogTurn } from '../src/domain/call-session';
+import { CallDispositionAttribute, CallStatusAttribute } from './search-attributes';
+import type { UnifiedTelephonyEvent } from '../src/telephony/unified-event';
+import {
+  calleeUtteranceSignal,
+  callSessionQuery,
+  releaseSlotSignal,
+  slotGrantedSignal,
+  slotLeaseSec,
+  telephonyEventSignal,
+  type CalleeUtterance,
+  type CallWorkflowInput,
+} from './definitions';
+
+/** Talking to the provider: quick calls, retried a few times. */
+const telephony = proxyActivities<CallActivities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '300 milliseconds', maximumInterval: '3 seconds', maximumAttempts: 4 },
+});
+/** A live turn: the OpenAI client already retries inside (honouring Retry-After); one more attempt here. */
+const liveTurn = proxyActivities<CallActivities>({
+  startToCloseTimeout: '25 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumAttempts: 2, nonRetryableErrorTypes: ['NonRetryableOpenAIError'] },
+});
+/** After the call: nobody is waiting on the line, so retry longer. */
+const postCall = proxyActivities<CallActivities>({
+  startToCloseTimeout: '60 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5, nonRetryableErrorTypes: ['NonRetryableOpenAIError'] },
+});
+/** The results row must land: retried for about ten minutes, then the local fallback file takes it. */
+const resultsRow = proxyActivities<CallActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 8 },
+});
+const resultsFallback = proxyActivities<CallActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' }, // unlimited: a local file
+});
+
+const TIME_LIMIT_INSTRUCTION =
+  'Время разговора истекло. Одной-двумя фразами кратко подведи итог разговора и вежливо попрощайся.';
+const TURN_LIMIT_INSTRUCTION =
+  'Это последняя реплика разговора. Кратко подведи итог и вежливо попрощайся.';
+const CANNED_CLOSING = 'Спасибо за уделённое время! Всего доброго, до свидания.';
+
+const PRE_ANSWER: readonly CallStatus[] = ['created', 'dialing'];
+
+/**
+ * One outbound call from `POST /call` to its results row (spec section 3):
+ * created -> (wait for a free line) -> dial -> ringing/dialing -> answered/in_progress -> dialog ->
+ * completed -> classification -> row; or no_answer / failed -> row. Exactly one row whatever happens.
+ */
+export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSession> {
+  const { callId, limits, script } = input;
+  const session: CallSession = {
+    id: callId,
+    phone: input.phone,
+    status: 'created',
+    final_disposition: 'unknown',
+    created_at: input.createdAt,
+    started_at: null,
+    ended_at: null,
+    duration_sec: null,
+    transcript: [],
+    short_summary: null,
+    end_reason: null,
+    queued: false,
+  };
+
+  let slotGranted = false;
+  let dialed = false;
+  /** Set when the provider reports busy / no answer / error / hang-up before the callee answered. */
+  let preAnswerOutcome: { status: 'no_answer' | 'failed'; reason: string } | null = null;
+  let hungUp = false;
+  let timeUp = false;
+  let answeredAtMs: number | null = null;
+  const pendingUtterances: CalleeUtterance[] = [];
+  const seenEventIds = new Set<string>();
+
+  const setStatus = (status: CallStatus) => {
+    if (session.status === status) return;
+    session.status = status;
+    upsertSearchAttributes([{ key: CallStatusAttribute, value: status }]);
+  };
+  const nowIso = () => new Date(Date.now()).toISOString();
+  const addTurn = (speaker: DialogTurn['speaker'], text: string): DialogTurn => {
+    const turn: DialogTurn = { speaker, text, timestamp: nowIso() };
+    session.transcript.push(turn);
+    return turn;
+  };
+
+  setHandler(callSessionQuery, () => session);
+  setHandler(slotGrantedSignal, () => {
+    slotGranted = true;
+  });
+  setHandler(calleeUtteranceSignal, (utterance) => {
+    if (session.status === 'in_progress' && !hungUp && utterance.text.trim() !== '') pendingUtterances.push(utterance);
+  });
+  // Provider events may come twice or out of order: each one only ever moves the call forward.
+  setHandler(telephonyEventSignal, (event: UnifiedTelephonyEvent) => {
+    if (event.event_id) {
+      if (seenEventIds.has(event.event_id)) return;
+      seenEventIds.add(event.event_id);
+    }
+    const beforeAnswer = PRE_ANSWER.includes(session.status) && preAnswerOutcome === null;
+    switch (event.event) {
+      case 'ringing':
+        if (session.status === 'created' && dialed && preAnswerOutcome === null) setStatus('dialing');
+        break;
+      case 'answered':
+        if (beforeAnswer && dialed) {
+          answeredAtMs = Date.now();
+          session.started_at = nowIso();
+          setStatus('in_progress');
+        }
+        break;
+      case 'busy':
+      case 'no_answer':
+        if (beforeAnswer) preAnswerOutcome = { status: 'no_answer', reason: event.event };
+        else if (session.status === 'in_progress') hungUp = true;
+        break;
+      case 'error':
+        if (beforeAnswer) preAnswerOutcome = { status: 'failed', reason: `error: ${event.reason ?? 'provider error'}` };
+        else if (session.status === 'in_progress') {
+          hungUp = true;
+          session.end_reason ??= `line error: ${event.reason ?? 'provider error'}`;
+        }
+        break;
+      case 'hangup':
+        if (beforeAnswer) preAnswerOutcome = { status: 'no_answer', reason: 'hangup before answer' };
+        else if (session.status === 'in_progress') hungUp = true;
+        break;
+    }
+  });
+
+  /** Runs a step unless the callee hangs up (or time runs out) first; then the step is cancelled. */
+  async function unlessInterrupted<T>(
+    step: () => Promise<T>,
+    stopWhen: () => boolean,
+  ): Promise<{ kind: 'done'; value: T } | { kind: 'failed'; error: unknown } | { kind: 'interrupted' }> {
+    if (stopWhen()) return { kind: 'interrupted' };
+    const stepScope = new CancellationScope();
+    const watchScope = new CancellationScope();
+    const work = stepScope.run(step).then(
+      (value) => ({ kind: 'done' as const, value }),
+      (error: unknown) => ({ kind: 'failed' as const, error }),
+    );
+    const watch = watchScope.run(() => condition(stopWhen)).then(
+      () => ({ kind: 'interrupted' as const }),
+      () => null,
+    );
+    const first = await Promise.race([work, watch]);
+    if (first?.kind === 'interrupted') {
+      stepScope.cancel();
+      return first;
+    }
+    watchScope.cancel();
+    return (first ?? (await work));
+  }
+
+  async function say(text: string, final = false): Promise<boolean> {
+    const turn = addTurn('assistant', text);
+    const outcome = await unlessInterrupted(() => telephony.deliverAssistantReply({ callId, text, final }), () => hungUp);
+    if (outcome.kind === 'interrupted') turn.interrupted = true;
+    if (outcome.kind === 'failed') log.error('assistant reply not delivered', { call_id: callId, error: String(outcome.error) });
+    return outcome.kind === 'done';
+  }
+
+  async function hangUp(reason: string): Promise<void> {
+    try {
+      await telephony.hangUpCall({ callId, reason });
+    } catch (err) {
+      log.error('hang-up failed', { call_id: callId, error: String(err) });
+    }
+  }
+
+  /** At a limit: a short summary and goodbye from the model (or a canned one), then hang up. */
+  async function closeConversation(instruction: string, reason: string): Promise<void> {
+    session.end_reason = reason;
+    const reply = await unlessInterrupted(
+      () => liveTurn.generateOperatorReply({ callId, history: session.transcript, closingInstruction: instruction }),
+      () => hungUp,
+    );
+    if (reply.kind === 'interrupted') return;
+    await say(reply.kind === 'done' ? reply.value.text : CANNED_CLOSING, true);
+    if (!hungUp) await hangUp(reason);
+  }
+
+  async function runDialog(): Promise<void> {
+    log.info('dialog started', { call_id: callId });
+    const limitScope = new CancellationScope();
+    limitScope
+      .run(async () => {
+        await sleep(limits.maxConversationSec * 1000); // durable: survives worker restarts
+        timeUp = true;
+      })
+      .catch(() => undefined);
+
+    await say(script.greeting);
+    let userTurns = 0;
+    let consecutiveFailures = 0;
+    for (;;) {
+      await condition(() => pendingUtterances.length > 0 || hungUp || timeUp);
+      if (hungUp) {
+        session.end_reason ??= 'hangup';
+        break;
+      }
+      if (timeUp) {
+        await closeConversation(TIME_LIMIT_INSTRUCTION, 'time_limit');
+        break;
+      }
+      // Phrases that arrived while we were busy form one turn.
+      addTurn('user', pendingUtterances.splice(0).map((u) => u.text.trim()).join(' '));
+      userTurns += 1;
+      const lastTurn = userTurns >= limits.maxTurns;
+
+      const reply = await unlessInterrupted(
+        () =>
+          liveTurn.generateOperatorReply({
+            callId,
+            history: session.transcript,
+            closingInstruction: lastTurn ? TURN_LIMIT_INSTRUCTION : undefined,
+          }),
+        () => hungUp || timeUp,
+      );
+      if (reply.kind === 'interrupted') continue; // the loop head handles hang-up / time limit
+      if (reply.kind === 'failed') {
+        consecutiveFailures += 1;
+        if (consecutiveFailures >= script.maxConsecutiveFailures || lastTurn) {
+          session.end_reason = 'repeated_failures';
+          await say(script.failureGoodbye, true);
+          if (!hungUp) await hangUp('repeated_failures');
+          break;
+        }
+        await say(script.fallbackPhrase);
+        continue;
+      }
+      consecutiveFailures = 0;
+      const final = reply.value.isGoodbye || lastTurn;
+      await say(reply.value.text, final);
+      if (final) {
+        session.end_reason = lastTurn ? 'turn_limit' : 'goodbye';
+        if (!hungUp) await hangUp(session.end_reason);
+        break;
+      }
+    }
+    limitScope.cancel();
+    log.info('dialog ended', { call_id: callId, reason: session.end_reason, turns: session.transcript.length });
+  }
+
+  async function waitForFreeLine(): Promise<void> {
+    if (!input.concurrency) return;
+    session.queued = true;
+    // The API already queued this call on arrival; asking again keeps its place (and covers an API
+    // that crashed in between).
+    await telephony.requestCallSlot({
+      callId,
+      slotsWorkflowId: input.concurrency.slotsWorkflowId,
+      maxConcurrentCalls: input.concurrency.maxConcurrentCalls,
+      leaseSec: slotLeaseSec(limits),
+    });
+    await condition(() => slotGranted);
+    session.queued = false;
+  }
+
+  async function releaseLine(): Promise<void> {
+    if (!input.concurrency || (!slotGranted && !session.queued)) return;
+    try {
+      await getExternalWorkflowHandle(input.concurrency.slotsWorkflowId).signal(releaseSlotSignal, { callId });
+    } catch (err) {
+      log.warn('could not release the call slot', { call_id: callId, error: String(err) });
+    }
+  }
+
+  async function finish(): Promise<void> {
+    session.ended_at = nowIso();
+    session.queued = false;
+    await releaseLine();
+    if (session.status === 'completed') {
+      session.duration_sec = answeredAtMs === null ? 0 : Math.max(0, Math.round((Date.now() - answeredAtMs) / 1000));
+      if (!session.transcript.some((turn) => turn.speaker === 'user')) {
+        session.final_disposition = 'unknown';
+        session.short_summary = 'Абонент ответил, но ничего не сказал.';
+      } else {
+        try {
+          const outcome = await postCall.classifyCallOutcome({ callId, transcript: session.transcript });
+          session.final_disposition = outcome.final_disposition;
+          session.short_summary = outcome.short_summary;
+        } catch (err) {
+          session.final_disposition = 'unknown';
+          session.short_summary = 'Не удалось классифицировать разговор: сервис анализа недоступен.';
+          log.error('classification failed', { call_id: callId, error: String(err) });
+        }
+      }
+    } else {
+      session.duration_sec = 0;
+      session.final_disposition = 'unknown';
+      session.short_summary =
+        session.status === 'no_answer'
+          ? `Не дозвонились: статус no_answer (${session.end_reason ?? 'нет ответа'})`
+          : `Звонок не состоялся: статус failed (${session.end_reason ?? 'ошибка'})`;
+    }
+    upsertSearchAttributes([
+      { key: CallStatusAttribute, value: session.status },
+      { key: CallDispositionAttribute, value: session.final_disposition },
+    ]);
+    try {
+      await resultsRow.writeCallResult({ session });
+    } catch (err) {
+      log.error('results sink failed, writing to the local fallback file', { call_id: callId, error: String(err) });
+      await resultsFallback.writeCallResultFallback({ session });
+    }
+  }
+
+  try {
+    await waitForFreeLine();
+    try {
+      await telephony.initiateCall({ callId, phone: input.phone, ringTimeoutSec: limits.ringTimeoutSec });
+      dialed = true;
+    } catch (err) {
+      preAnswerOutcome = { status: 'failed', reason: `dial failed: ${String(err)}` };
+    }
+    if (dialed) {
+      const settled = await condition(
+        () => session.status === 'in_progress' || preAnswerOutcome !== null,
+        limits.ringTimeoutSec * 1000,
+      );
+      if (!settled) {
+        preAnswerOutcome = { status: 'no_answer', reason: 'ring_timeout' };
+        await hangUp('ring_timeout');
+      }
+    }
+    if (preAnswerOutcome !== null && session.status !== 'in_progress') {
+      session.end_reason = preAnswerOutcome.reason;
+      setStatus(preAnswerOutcome.status);
+    } else {
+      await runDialog();
+      setStatus('completed');
+    }
+  } catch (err) {
+    const wasInProgress = session.status === 'in_progress';
+    session.end_reason = isCancellation(err) ? 'cancelled' : `workflow error: ${String(err)}`;
+    log.error('call failed', { call_id: callId, reason: session.end_reason });
+    if (wasInProgress || dialed) await CancellationScope.nonCancellable(() => hangUp('failed'));
+    setStatus(wasInProgress && isCancellation(err) ? 'completed' : 'failed');
+  } finally {
+    await CancellationScope.nonCancellable(finish);
+  }
+  log.info('call finished', { call_id: callId, status: session.status, final_disposition: session.final_disposition });
+  return session;
+}
