@@ -9,6 +9,8 @@ import { callRoutes } from './routes/calls';
 import { healthRoutes } from './routes/health';
 import { telephonyEventRoutes } from './routes/telephony-events';
 
+const TEMPORAL_REQUEST_DEADLINE_MS = 5000;
+
 export interface ApiDeps {
   config: AppConfig;
   logger: Logger;
@@ -21,6 +23,8 @@ export function createApiApp(deps: ApiDeps): Koa {
   const app = new Koa();
   app.proxy = true;
   app.use(errorMiddleware(deps.logger));
+  // Every Temporal call a request makes is bounded, so an unreachable cluster answers 503 quickly.
+  app.use((ctx, next) => deps.client.connection.withDeadline(Date.now() + TEMPORAL_REQUEST_DEADLINE_MS, next));
   for (const router of [callRoutes(deps), telephonyEventRoutes(deps), healthRoutes(deps), openApiRoutes()]) {
     app.use(router.routes());
     app.use(router.allowedMethods());

@@ -35,9 +35,23 @@ export function errorMiddleware(logger: Logger) {
         ctx.body = errorBody(err.code, err.message, err.details);
         return;
       }
+      if (isTemporalUnavailable(err)) {
+        logger.error({ path: ctx.path, err_message: String(err) }, 'temporal unavailable');
+        ctx.status = 503;
+        ctx.set('Retry-After', '5');
+        ctx.body = errorBody('temporal_unavailable', 'The call orchestrator is unreachable; retry shortly');
+        return;
+      }
       logger.error({ err, path: ctx.path, method: ctx.method }, 'unhandled API error');
       ctx.status = 500;
       ctx.body = errorBody('internal_error', 'Internal error');
     }
   };
+}
+
+/** gRPC UNAVAILABLE / DEADLINE_EXCEEDED or a dropped connection to the Temporal server. */
+function isTemporalUnavailable(err: unknown): boolean {
+  const e = err as { name?: string; code?: number; cause?: { code?: number } } | null;
+  const code = e?.code ?? e?.cause?.code;
+  return e?.name === 'ConnectionError' || e?.name === 'TransportError' || (e?.name === 'ServiceError' && (code === 14 || code === 4));
 }

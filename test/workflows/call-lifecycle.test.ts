@@ -32,17 +32,15 @@ describe('a call that is answered', () => {
     const callId = await t.placeCall(INTERESTED);
     const seen = new Set<string>();
     const handle = t.stack.client.workflow.getHandle(callId);
+    let ended = false;
     const watcher = (async () => {
-      for (let i = 0; i < 200; i++) {
-        try {
-          seen.add((await handle.query(callSessionQuery)).status);
-        } catch {
-          return;
-        }
+      while (!ended) {
+        seen.add((await handle.query(callSessionQuery)).status);
         await new Promise((r) => setTimeout(r, 50));
       }
     })();
     const session = await t.waitForEnd(callId);
+    ended = true;
     await watcher;
 
     expect(seen.has('in_progress')).toBe(true);
@@ -197,5 +195,21 @@ describe('failures never lose the call', () => {
     expect(session.final_disposition).toBe('unknown');
     expect(session.short_summary).toContain('Не удалось классифицировать');
     expect(await rowFor(callId)).toHaveLength(1);
+  });
+
+  test('a call cancelled by an operator mid-conversation is hung up and still gets its one row', async () => {
+    const callId = await startCallWorkflow(t.stack.client, t.stack.config.env.TEMPORAL_TASK_QUEUE, SILENT, { maxConversationSec: 60 });
+    const handle = t.stack.client.workflow.getHandle(callId);
+    await eventually(async () => (await handle.query(callSessionQuery)).status === 'in_progress');
+    await handle.cancel();
+    const session = await t.waitForEnd(callId);
+    expect(session.end_reason).toBe('cancelled');
+    expect(session.ended_at).not.toBeNull();
+    expect(t.logs.some((l) => l.msg === 'call hung up' && l.call_id === callId)).toBe(true);
+    const rows = await eventually(async () => {
+      const found = await rowFor(callId);
+      return found.length > 0 && found;
+    });
+    expect(rows).toHaveLength(1);
   });
 });
