@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import type { Logger } from '../logging/logger';
 import { RESULT_COLUMNS, rowValues, type ResultRow } from './result-row';
 import type { ResultsSink } from './results-sink';
+import { oneAtATime } from './one-at-a-time';
 
 /** RFC 4180 line ending. */
 const EOL = '\r\n';
@@ -99,18 +100,13 @@ export class CsvResultsSink implements ResultsSink {
   readonly kind = 'csv';
   private readonly path: string;
   private readonly logger: Logger;
-  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(options: CsvResultsSinkOptions) {
     this.path = options.path;
     this.logger = options.logger;
   }
 
-  writeRow(row: ResultRow): Promise<{ written: boolean }> {
-    const result = this.tail.then(() => this.writeNow(row));
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
+  readonly writeRow: (row: ResultRow) => Promise<{ written: boolean }> = oneAtATime((row: ResultRow) => this.writeNow(row));
 
   private async writeNow(row: ResultRow): Promise<{ written: boolean }> {
     const callId = String(row.call_id);

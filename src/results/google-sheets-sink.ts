@@ -5,6 +5,7 @@ import type { GoogleServiceAccount } from '../config/env';
 import type { Logger } from '../logging/logger';
 import { RESULT_COLUMNS, rowValues, type ResultRow } from './result-row';
 import type { ResultsSink } from './results-sink';
+import { oneAtATime } from './one-at-a-time';
 
 export const SHEETS_SCOPE = 'https://www.googleapis.com/auth/spreadsheets';
 export const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
@@ -148,7 +149,6 @@ export class GoogleSheetsSink implements ResultsSink {
   private readonly timeoutMs: number;
   private sheetName: string | undefined;
   private headerChecked = false;
-  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(options: GoogleSheetsSinkOptions) {
     this.spreadsheetId = options.spreadsheetId;
@@ -170,11 +170,7 @@ export class GoogleSheetsSink implements ResultsSink {
     this.api = createSheetsClient({ version: 'v4', auth, ...(options.rootUrl ? { rootUrl: options.rootUrl } : {}) });
   }
 
-  writeRow(row: ResultRow): Promise<{ written: boolean }> {
-    const result = this.tail.then(() => this.writeNow(row));
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
+  readonly writeRow: (row: ResultRow) => Promise<{ written: boolean }> = oneAtATime((row: ResultRow) => this.writeNow(row));
 
   private async writeNow(row: ResultRow): Promise<{ written: boolean }> {
     const callId = String(row.call_id);

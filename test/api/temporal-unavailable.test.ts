@@ -34,12 +34,12 @@ test('with Temporal unreachable, POST /call answers 503 temporal_unavailable (no
   });
   expect(response.status).toBe(503);
   expect(response.headers.get('retry-after')).toBe('5');
-  const body = await response.json();
+  const body: unknown = await response.json();
   expect(body).toEqual({ error: { code: 'temporal_unavailable', message: expect.any(String) } });
   expect(JSON.stringify(body)).not.toMatch(/\s+at\s/);
 
   const ready = await fetch(`${url}/readyz`);
   expect(ready.status).toBe(503);
-  expect((await ready.json()).error.code).toBe('not_ready');
+  expect(((await ready.json()) as { error: { code: string } }).error.code).toBe('not_ready');
   expect((await fetch(`${url}/healthz`)).status).toBe(200);
 }, 30_000);
