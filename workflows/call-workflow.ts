@@ -1,4 +1,5 @@
 import {
+  ActivityFailure,
   CancellationScope,
   condition,
   getExternalWorkflowHandle,
@@ -174,7 +175,7 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
     const turn = addTurn('assistant', text);
     const outcome = await unlessInterrupted(() => telephony.deliverAssistantReply({ callId, text, final }), () => hungUp);
     if (outcome.kind === 'interrupted') turn.interrupted = true;
-    if (outcome.kind === 'failed') log.error('assistant reply not delivered', { call_id: callId, error: String(outcome.error) });
+    if (outcome.kind === 'failed') log.error('assistant reply not delivered', { call_id: callId, error: causeOf(outcome.error) });
     return outcome.kind === 'done';
   }
 
@@ -182,7 +183,7 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
     try {
       await telephony.hangUpCall({ callId, reason });
     } catch (err) {
-      log.error('hang-up failed', { call_id: callId, error: String(err) });
+      log.error('hang-up failed', { call_id: callId, error: causeOf(err) });
     }
   }
 
@@ -276,7 +277,7 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
   }
 
   async function releaseLine(): Promise<void> {
-    if (!input.concurrency || (!slotGranted && !session.queued)) return;
+    if (!input.concurrency) return; // also leaves the queue if the call ended while waiting
     try {
       await getExternalWorkflowHandle(input.concurrency.slotsWorkflowId).signal(releaseSlotSignal, { callId });
     } catch (err) {
@@ -301,7 +302,7 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
         } catch (err) {
           session.final_disposition = 'unknown';
           session.short_summary = 'Не удалось классифицировать разговор: сервис анализа недоступен.';
-          log.error('classification failed', { call_id: callId, error: String(err) });
+          log.error('classification failed', { call_id: callId, error: causeOf(err) });
         }
       }
     } else {
@@ -330,7 +331,7 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
       await telephony.initiateCall({ callId, phone: input.phone, ringTimeoutSec: limits.ringTimeoutSec });
       dialed = true;
     } catch (err) {
-      preAnswerOutcome = { status: 'failed', reason: `dial failed: ${String(err)}` };
+      preAnswerOutcome = { status: 'failed', reason: `dial failed: ${causeOf(err)}` };
     }
     if (dialed) {
       const settled = await condition(
@@ -351,7 +352,7 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
     }
   } catch (err) {
     const wasInProgress = session.status === 'in_progress';
-    session.end_reason = isCancellation(err) ? 'cancelled' : `workflow error: ${String(err)}`;
+    session.end_reason = isCancellation(err) ? 'cancelled' : `workflow error: ${causeOf(err)}`;
     log.error('call failed', { call_id: callId, reason: session.end_reason });
     if (wasInProgress || dialed) await CancellationScope.nonCancellable(() => hangUp('failed'));
     setStatus(wasInProgress && isCancellation(err) ? 'completed' : 'failed');
@@ -360,4 +361,10 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
   }
   log.info('call finished', { call_id: callId, status: session.status, final_disposition: session.final_disposition });
   return session;
+}
+
+/** The provider's own message rather than Temporal's "Activity task failed" wrapper. */
+function causeOf(err: unknown): string {
+  if (err instanceof ActivityFailure && err.cause) return err.cause.message;
+  return err instanceof Error ? err.message : String(err);
 }

@@ -14,7 +14,9 @@ export function routeTemporalLogsTo(logger: Logger): void {
       const target = holder.__callLogTarget;
       if (!target) return;
       const meta = { ...(entry.meta ?? {}), source: 'temporal' };
-      const level = entry.level.toLowerCase() as Lowercase<LogLevel>;
+      let level = entry.level.toLowerCase() as Lowercase<LogLevel>;
+      // The workflow bundler's module listing is noise at INFO.
+      if (entry.message.startsWith('asset workflow-bundle')) level = 'debug';
       if (level === 'error') target.error(meta, entry.message);
       else if (level === 'warn') target.warn(meta, entry.message);
       else if (level === 'info') target.info(meta, entry.message);

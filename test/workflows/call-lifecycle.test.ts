@@ -16,6 +16,7 @@ const SILENT = '+79990000007';
 const HANGS_UP = '+79990000008';
 const UNCLEAR = '+79990000009';
 const REJECTS = '+79990000010';
+const PROVIDER_DOWN = '+79990000011';
 
 let t: TestStack;
 beforeAll(async () => {
@@ -143,6 +144,14 @@ describe('a call that does not connect', () => {
     expect(row).toMatchObject({ status: 'failed', final_disposition: 'unknown', duration_sec: '0' });
     expect(row!.short_summary).toContain('failed');
   });
+});
+
+test('the provider refusing to dial: failed with its reason after retries, one row', async () => {
+  const callId = await t.placeCall(PROVIDER_DOWN);
+  const session = await t.waitForEnd(callId);
+  expect(session.status).toBe('failed');
+  expect(session.end_reason).toBe('dial failed: simulated provider API: 503 Service Unavailable');
+  expect(await rowFor(callId)).toHaveLength(1);
 });
 
 describe('limits and endings (limits passed as workflow arguments)', () => {

@@ -2,7 +2,8 @@ import { z } from 'zod';
 
 /**
  * What the virtual callee at a number does. Dial outcomes: busy, no_answer (rings until our ring
- * timeout), rejected (declines: the provider reports no_answer), unreachable (provider error).
+ * timeout), rejected (declines: the provider reports no_answer), unreachable (provider error),
+ * provider_down (the provider's API refuses the dial request itself).
  * Personas answer and talk.
  */
 export const CALLEE_BEHAVIOURS = [
@@ -16,6 +17,7 @@ export const CALLEE_BEHAVIOURS = [
   'no_answer',
   'rejected',
   'unreachable',
+  'provider_down',
 ] as const;
 export type CalleeBehaviour = (typeof CALLEE_BEHAVIOURS)[number];
 export const CalleeBehaviourSchema = z.enum(CALLEE_BEHAVIOURS);
@@ -49,6 +51,7 @@ export const DEFAULT_SUFFIX_RULES: Record<string, CalleeBehaviour> = {
   '0008': 'hangs_up',
   '0009': 'unclear',
   '0010': 'rejected',
+  '0011': 'provider_down',
 };
 
 export function parseSimulatedConfig(json: string | undefined): SimulatedTelephonyConfig {

@@ -41,6 +41,7 @@ export class SimulatedTelephony implements TelephonyAdapter {
   async initiateCall({ callId, phone }: InitiateCallRequest): Promise<void> {
     if (this.calls.has(callId)) return; // a retried activity must not dial twice
     const behaviour = behaviourFor(phone, this.options.config);
+    if (behaviour === 'provider_down') throw new Error('simulated provider API: 503 Service Unavailable');
     const call: SimulatedCall = {
       callId,
       behaviour,
