@@ -1,8 +1,9 @@
 import { createDialogActivities, type DialogActivityDeps } from './dialog-activities';
 import { createResultsActivities, type ResultsActivityDeps } from './results-activities';
 import { createTelephonyActivities, type TelephonyActivityDeps } from './telephony-activities';
+import { createVoiceActivities, type VoiceActivityDeps } from './voice-activities';
 
-export type ActivityDeps = TelephonyActivityDeps & DialogActivityDeps & ResultsActivityDeps;
+export type ActivityDeps = TelephonyActivityDeps & DialogActivityDeps & ResultsActivityDeps & VoiceActivityDeps;
 
 /** All activities of the call, bound to their clients (the worker builds the clients once). */
 export function createActivities(deps: ActivityDeps) {
@@ -10,6 +11,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createTelephonyActivities(deps),
     ...createDialogActivities(deps),
     ...createResultsActivities(deps),
+    ...createVoiceActivities(deps),
   };
 }
 

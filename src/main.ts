@@ -17,7 +17,7 @@ async function main() {
   const sheets = stack.results.kind === 'csv' ? `local CSV file ${config.env.RESULTS_CSV_PATH} (Google Sheets not configured)` : 'Google Sheets';
   const lines = [
     '',
-    `Voice caller is running (telephony: ${config.env.TELEPHONY_PROVIDER}${config.env.TELEPHONY_PROVIDER === 'simulated' ? ' - SIMULATED, nothing is dialed' : ''})`,
+    `Voice caller is running (telephony: ${config.env.TELEPHONY_PROVIDER}${config.env.TELEPHONY_PROVIDER.startsWith('simulated') ? ' - SIMULATED, nothing is dialed' : ''})`,
     `  API:            ${stack.api.url}  (OpenAPI: ${stack.api.url}/openapi.json)`,
     `  Temporal:       ${stack.temporalAddress}${stack.devServer ? ' (embedded dev server)' : ''}`,
     stack.devServer?.uiUrl ? `  Temporal UI:    ${stack.devServer.uiUrl}/namespaces/${config.env.TEMPORAL_NAMESPACE}/workflows` : '',

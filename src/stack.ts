@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
-import type { AppConfig } from './config/env';
+import { mediaModeOf, type AppConfig } from './config/env';
+import { createMediaGateway, type RunningGateway } from './media-gateway/create-gateway';
 import type { Logger } from './logging/logger';
 import { startApiServer, type RunningApi } from './api/server';
 import { setUpOpenAI, type ConfiguredOpenAI } from './openai/openai-setup';
@@ -19,6 +20,8 @@ export interface StackOptions {
   devServer?: { port?: number; uiPort?: number; dbFile?: string };
   apiPort?: number;
   apiHost?: string;
+  /** 0 = any free port (tests). */
+  gatewayPort?: number;
   /** Overrides the sink chosen from configuration (tests). */
   results?: ResultsSink;
 }
@@ -30,6 +33,8 @@ export interface Stack {
   worker: CallWorker;
   devServer: DevServer | null;
   openai: ConfiguredOpenAI;
+  /** The media gateway, in voice mode. */
+  gateway: RunningGateway | null;
   results: ResultsSink;
   temporalAddress: string;
   /** Starts a second worker (e.g. after the first was stopped) on the same clients. */
@@ -57,8 +62,18 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const client = await connectClient(target);
   const api = await startApiServer({ config: options.config, logger, client, port: options.apiPort, host: options.apiHost });
   // Providers (and the simulator) call back on the API we just started unless told otherwise.
-  const config: AppConfig = { ...options.config, publicBaseUrl: options.config.env.PUBLIC_BASE_URL ?? api.url };
+  let config: AppConfig = { ...options.config, publicBaseUrl: options.config.env.PUBLIC_BASE_URL ?? api.url };
   const openai = await setUpOpenAI(config, logger);
+  let gateway: RunningGateway | null = null;
+  if (mediaModeOf(config) === 'voice') {
+    gateway = await createMediaGateway({ config, logger, client, openai: openai.client, port: options.gatewayPort, host: options.apiHost });
+    const gatewayHttp = gateway.gateway.url.replace(/^ws/, 'http');
+    config = {
+      ...config,
+      mediaGatewayPublicUrl: config.env.MEDIA_GATEWAY_PUBLIC_URL ?? gateway.gateway.url,
+      mediaGatewayInternalUrl: config.env.MEDIA_GATEWAY_INTERNAL_URL ?? gatewayHttp,
+    };
+  }
   const results = options.results ?? createResultsSink(config, logger);
   const connections: NativeConnection[] = [];
   const startWorker = async () => {
@@ -78,6 +93,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     worker,
     devServer,
     openai,
+    gateway,
     results,
     temporalAddress: target.address,
     startWorker,
@@ -86,6 +102,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       await worker.shutdown();
       await worker.run().catch(() => undefined);
       for (const connection of connections) await connection.close().catch(() => undefined);
+      await gateway?.close();
       await client.connection.close();
       await openai.emulator?.close();
       await devServer?.stop();

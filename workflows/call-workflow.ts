@@ -33,7 +33,7 @@ const telephony = proxyActivities<CallActivities>({
 /** A live turn: the OpenAI client already retries inside (honouring Retry-After); one more attempt here. */
 const liveTurn = proxyActivities<CallActivities>({
   startToCloseTimeout: '25 seconds',
-  retry: { initialInterval: '200 milliseconds', maximumAttempts: 2, nonRetryableErrorTypes: ['NonRetryableOpenAIError'] },
+  retry: { initialInterval: '200 milliseconds', maximumAttempts: 2, nonRetryableErrorTypes: ['NonRetryableOpenAIError', 'NonRetryableSpeechError'] },
 });
 /** After the call: nobody is waiting on the line, so retry longer. */
 const postCall = proxyActivities<CallActivities>({
@@ -107,7 +107,8 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
     slotGranted = true;
   });
   setHandler(calleeUtteranceSignal, (utterance) => {
-    if (session.status === 'in_progress' && !hungUp && utterance.text.trim() !== '') pendingUtterances.push(utterance);
+    const hasContent = (utterance.text ?? '').trim() !== '' || utterance.audio !== undefined;
+    if (session.status === 'in_progress' && !hungUp && hasContent) pendingUtterances.push(utterance);
   });
   // Provider events may come twice or out of order: each one only ever moves the call forward.
   setHandler(telephonyEventSignal, (event: UnifiedTelephonyEvent) => {
@@ -171,12 +172,44 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
     return (first ?? (await work));
   }
 
-  async function say(text: string, final = false): Promise<boolean> {
+  /** Puts a reply on the line: spoken through the media gateway (voice) or handed over as text. */
+  async function say(text: string, final = false, fixedPhrase = false): Promise<boolean> {
     const turn = addTurn('assistant', text);
-    const outcome = await unlessInterrupted(() => telephony.deliverAssistantReply({ callId, text, final }), () => hungUp);
-    if (outcome.kind === 'interrupted') turn.interrupted = true;
-    if (outcome.kind === 'failed') log.error('assistant reply not delivered', { call_id: callId, error: causeOf(outcome.error) });
+    const outcome = await unlessInterrupted(
+      () =>
+        input.media === 'voice'
+          ? liveTurn.speakText({ callId, text, cache: fixedPhrase })
+          : telephony.deliverAssistantReply({ callId, text, final }).then(() => ({ interrupted: false })),
+      () => hungUp,
+    );
+    if (outcome.kind === 'interrupted' || (outcome.kind === 'done' && outcome.value.interrupted)) turn.interrupted = true;
+    if (outcome.kind === 'failed') {
+      log.error('assistant reply not delivered', { call_id: callId, error: causeOf(outcome.error) });
+      if (input.media === 'voice' && !fixedPhrase && !hungUp) {
+        // Never dead air: a pre-synthesised phrase stands in for a reply that could not be voiced.
+        turn.interrupted = true;
+        await say(script.fallbackPhrase, false, true);
+      }
+    }
     return outcome.kind === 'done';
+  }
+
+  /** The callee's phrases as text: audio references are transcribed (STT); noise gives nothing. */
+  async function phrasesOf(utterances: CalleeUtterance[]): Promise<string[] | 'interrupted' | 'failed'> {
+    const texts: string[] = [];
+    for (const utterance of utterances) {
+      if (utterance.text !== undefined) {
+        texts.push(utterance.text.trim());
+        continue;
+      }
+      if (!utterance.audio) continue;
+      const audioKey = utterance.audio.key;
+      const stt = await unlessInterrupted(() => liveTurn.transcribeUtterance({ callId, audioKey }), () => hungUp);
+      if (stt.kind === 'interrupted') return 'interrupted';
+      if (stt.kind === 'failed') return 'failed';
+      if (stt.value.text !== '') texts.push(stt.value.text);
+    }
+    return texts.filter((text) => text !== '');
   }
 
   async function hangUp(reason: string): Promise<void> {
@@ -195,7 +228,7 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
       () => hungUp,
     );
     if (reply.kind === 'interrupted') return;
-    await say(reply.kind === 'done' ? reply.value.text : CANNED_CLOSING, true);
+    await say(reply.kind === 'done' ? reply.value.text : CANNED_CLOSING, true, reply.kind !== 'done');
     if (!hungUp) await hangUp(reason);
   }
 
@@ -209,11 +242,24 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
       })
       .catch(() => undefined);
 
-    await say(script.greeting);
+    await say(script.greeting, false, true);
     let userTurns = 0;
     let consecutiveFailures = 0;
+    let reprompts = 0;
     for (;;) {
-      await condition(() => pendingUtterances.length > 0 || hungUp || timeUp);
+      const heardSomething = await condition(() => pendingUtterances.length > 0 || hungUp || timeUp, script.silenceRepromptSec * 1000);
+      if (!heardSomething) {
+        // Silence: ask whether they hear us; after enough re-prompts, say goodbye and end.
+        if (reprompts >= script.maxReprompts) {
+          session.end_reason = 'silence';
+          await say(script.silenceGoodbye, true, true);
+          if (!hungUp) await hangUp('silence');
+          break;
+        }
+        reprompts += 1;
+        await say(script.repromptPhrase, false, true);
+        continue;
+      }
       if (hungUp) {
         session.end_reason ??= 'hangup';
         break;
@@ -223,7 +269,22 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
         break;
       }
       // Phrases that arrived while we were busy form one turn.
-      addTurn('user', pendingUtterances.splice(0).map((u) => u.text.trim()).join(' '));
+      const phrases = await phrasesOf(pendingUtterances.splice(0));
+      if (phrases === 'interrupted') continue;
+      if (phrases === 'failed') {
+        consecutiveFailures += 1;
+        if (consecutiveFailures >= script.maxConsecutiveFailures) {
+          session.end_reason = 'repeated_failures';
+          await say(script.failureGoodbye, true, true);
+          if (!hungUp) await hangUp('repeated_failures');
+          break;
+        }
+        await say(script.fallbackPhrase, false, true);
+        continue;
+      }
+      if (phrases.length === 0) continue; // noise or silence: not a turn
+      reprompts = 0;
+      addTurn('user', phrases.join(' '));
       userTurns += 1;
       const lastTurn = userTurns >= limits.maxTurns;
 
@@ -241,11 +302,11 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
         consecutiveFailures += 1;
         if (consecutiveFailures >= script.maxConsecutiveFailures || lastTurn) {
           session.end_reason = 'repeated_failures';
-          await say(script.failureGoodbye, true);
+          await say(script.failureGoodbye, true, true);
           if (!hungUp) await hangUp('repeated_failures');
           break;
         }
-        await say(script.fallbackPhrase);
+        await say(script.fallbackPhrase, false, true);
         continue;
       }
       consecutiveFailures = 0;

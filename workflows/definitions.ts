@@ -21,6 +21,12 @@ export interface CallScript {
   failureGoodbye: string;
   /** Consecutive failed turns after which the call ends. */
   maxConsecutiveFailures: number;
+  /** Said after `silenceRepromptSec` without a word from the callee ("Алло, вы меня слышите?"). */
+  repromptPhrase: string;
+  /** Said when the callee stayed silent through `maxReprompts` re-prompts; then we hang up. */
+  silenceGoodbye: string;
+  silenceRepromptSec: number;
+  maxReprompts: number;
 }
 
 export interface CallWorkflowInput {
@@ -30,13 +36,22 @@ export interface CallWorkflowInput {
   createdAt: string;
   limits: CallLimits;
   script: CallScript;
+  /**
+   * `voice`: the callee's speech arrives as audio references and replies are spoken through the
+   * media gateway; `text`: the simulated text callee (phrases as text, replies as text).
+   */
+  media: 'voice' | 'text';
   /** Queue behind this many calls in progress (null = no limit). */
   concurrency: { slotsWorkflowId: string; maxConcurrentCalls: number } | null;
 }
 
-/** The callee's finished phrase, as text (the audio pipeline produces it from speech). */
+/**
+ * The callee's finished phrase: as text (simulated text callee) or as a reference to the stored
+ * audio, which the workflow transcribes. Never audio bytes: they would bloat the history.
+ */
 export interface CalleeUtterance {
-  text: string;
+  text?: string;
+  audio?: { key: string; durationMs: number };
   /** When the callee stopped speaking (ISO). */
   endedAt?: string;
   utteranceId?: string;

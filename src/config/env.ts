@@ -10,6 +10,7 @@ import { SimulatedTelephonyConfigSchema } from '../telephony/simulated/callee-be
 
 const DEV_API_AUTH_KEY = 'dev-api-key';
 const DEV_WEBHOOK_SECRET = 'dev-webhook-secret';
+const DEV_MEDIA_TOKEN_SECRET = 'dev-media-token-secret';
 
 const intFromEnv = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const isJson = (value: string | undefined) => {
@@ -72,10 +73,27 @@ export const EnvSchema = z
     /** The local results file, used when Google Sheets is not configured. */
     RESULTS_CSV_PATH: z.string().default('.data/results.csv'),
 
-    TELEPHONY_PROVIDER: z.enum(['simulated']).default('simulated'),
+    /** simulated: a virtual callee speaking over the media gateway; simulated-text: the same callee in text (fast, no audio). */
+    TELEPHONY_PROVIDER: z.enum(['simulated', 'simulated-text']).default('simulated'),
     TELEPHONY_API_KEY: optionalText,
     /** Provider settings as JSON; for `simulated`: {"default": "answer", "numbers": {"+79990000001": "busy"}}. */
     TELEPHONY_CONFIG: optionalText.refine(isJson, 'is not valid JSON'),
+
+    /** The media gateway (its own process): WebSocket audio for providers, internal speech API for the worker. */
+    MEDIA_GATEWAY_PORT: intFromEnv(0, 65535).default(3001),
+    /** How providers reach the gateway (ws:// or wss:// base); default ws://127.0.0.1:$MEDIA_GATEWAY_PORT. */
+    MEDIA_GATEWAY_PUBLIC_URL: optionalText.pipe(z.url().optional()),
+    /** How the worker reaches the gateway's internal API; default http://127.0.0.1:$MEDIA_GATEWAY_PORT. */
+    MEDIA_GATEWAY_INTERNAL_URL: optionalText.pipe(z.url().optional()),
+    /** Signs per-call media tokens and authenticates the worker to the gateway. */
+    MEDIA_TOKEN_SECRET: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+    MEDIA_TOKEN_TTL_SEC: intFromEnv(30, 86_400).default(600),
+    /** Callee utterances (WAV) are kept here; the workflow only carries references. */
+    AUDIO_STORE_DIR: z.string().default('.data/audio'),
+    /** End of the callee's phrase = this much trailing silence. */
+    VAD_SILENCE_MS: intFromEnv(100, 3000).default(500),
+    /** Sounds shorter than this are not phrases (a lone «Да.» is ~160-220 ms of speech; Silero already ignores clicks). */
+    VAD_MIN_SPEECH_MS: intFromEnv(50, 2000).default(150),
 
     CALL_MAX_DURATION_SEC: intFromEnv(5, 3600).default(120),
     CALL_MAX_TURNS: intFromEnv(1, 50).default(12),
@@ -85,7 +103,7 @@ export const EnvSchema = z
   .superRefine((env, ctx) => {
     const production = env.NODE_ENV === 'production';
     if (production) {
-      for (const key of ['API_AUTH_KEY', 'TELEPHONY_WEBHOOK_SECRET', 'OPENAI_API_KEY', 'TEMPORAL_ADDRESS'] as const) {
+      for (const key of ['API_AUTH_KEY', 'TELEPHONY_WEBHOOK_SECRET', 'OPENAI_API_KEY', 'TEMPORAL_ADDRESS', 'MEDIA_TOKEN_SECRET'] as const) {
         if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when NODE_ENV=production' });
       }
     }
@@ -117,6 +135,11 @@ export interface AppConfig {
   apiAuthKey: string;
   webhookSecret: string;
   publicBaseUrl: string;
+  mediaTokenSecret: string;
+  /** ws(s):// base providers connect to; the gateway path is /telephony/audio/{call_id}. */
+  mediaGatewayPublicUrl: string;
+  /** http(s):// base of the gateway's internal API. */
+  mediaGatewayInternalUrl: string;
   /** Present when Sheets is configured; otherwise results go to the CSV file. */
   googleServiceAccount?: GoogleServiceAccount;
   /** True when a development default stands in for a secret (logged loudly at startup). */
@@ -139,7 +162,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'} ${issue.message}`));
   }
   const env = parsed.data;
-  if (env.TELEPHONY_PROVIDER === 'simulated' && env.TELEPHONY_CONFIG) {
+  if (env.TELEPHONY_PROVIDER.startsWith('simulated') && env.TELEPHONY_CONFIG) {
     const simulated = SimulatedTelephonyConfigSchema.safeParse(JSON.parse(env.TELEPHONY_CONFIG));
     if (!simulated.success) {
       throw new ConfigError(simulated.error.issues.map((i) => `TELEPHONY_CONFIG.${i.path.join('.')} ${i.message}`));
@@ -178,6 +201,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     env.OPENAI_API_KEY,
     env.TELEPHONY_API_KEY,
     env.TEMPORAL_API_KEY,
+    env.MEDIA_TOKEN_SECRET,
     googleServiceAccount?.private_key,
     googleServiceAccount?.private_key_id,
   ].filter((value): value is string => typeof value === 'string' && value.length >= 6);
@@ -187,10 +211,18 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     apiAuthKey,
     webhookSecret,
     publicBaseUrl: (env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${env.API_PORT}`).replace(/\/$/, ''),
+    mediaTokenSecret: env.MEDIA_TOKEN_SECRET ?? DEV_MEDIA_TOKEN_SECRET,
+    mediaGatewayPublicUrl: (env.MEDIA_GATEWAY_PUBLIC_URL ?? `ws://127.0.0.1:${env.MEDIA_GATEWAY_PORT}`).replace(/\/$/, ''),
+    mediaGatewayInternalUrl: (env.MEDIA_GATEWAY_INTERNAL_URL ?? `http://127.0.0.1:${env.MEDIA_GATEWAY_PORT}`).replace(/\/$/, ''),
     googleServiceAccount,
-    usingDevSecrets: !env.API_AUTH_KEY || !env.TELEPHONY_WEBHOOK_SECRET,
+    usingDevSecrets: !env.API_AUTH_KEY || !env.TELEPHONY_WEBHOOK_SECRET || !env.MEDIA_TOKEN_SECRET,
     secrets,
   };
+}
+
+/** Whether calls of the configured provider carry audio (through the media gateway) or text. */
+export function mediaModeOf(config: AppConfig): 'voice' | 'text' {
+  return config.env.TELEPHONY_PROVIDER === 'simulated-text' ? 'text' : 'voice';
 }
 
 /** Call limits handed to each workflow as arguments (tests pass short ones). */

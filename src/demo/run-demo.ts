@@ -11,7 +11,7 @@ const DEMO_CALLS = [
   { phone: '+79990000005', persona: 'not interested' },
   { phone: '+79990000006', persona: 'call back later' },
   { phone: '89990000002', persona: 'busy' },
-  { phone: '+79990000008', persona: 'hangs up mid-call' },
+  { phone: '+79990000012', persona: 'talks over the operator (barge-in)' },
 ];
 
 /**
@@ -28,8 +28,22 @@ async function main() {
   const stack = await startStack({ config, logger, apiPort: 0, apiHost: '127.0.0.1', devServer: { uiPort: keep ? config.env.TEMPORAL_UI_PORT : 0 } });
   const out = (line = '') => process.stdout.write(line + '\n');
   out('=== Voice caller demo ===');
-  out(`Telephony: ${config.env.TELEPHONY_PROVIDER === 'simulated' ? 'SIMULATED virtual callees (nothing is dialed)' : config.env.TELEPHONY_PROVIDER}`);
-  out(`OpenAI:    ${stack.openai.emulator ? 'LOCAL EMULATOR (rule-based replies and classification; set OPENAI_API_KEY to use OpenAI)' : 'OpenAI API'}`);
+  out(
+    `Telephony: ${
+      config.env.TELEPHONY_PROVIDER === 'simulated'
+        ? 'SIMULATED virtual callees speaking eSpeak NG Russian over the media gateway (mu-law 8 kHz WebSocket; nothing is dialed)'
+        : config.env.TELEPHONY_PROVIDER === 'simulated-text'
+          ? 'SIMULATED virtual callees exchanging text (no audio)'
+          : config.env.TELEPHONY_PROVIDER
+    }`,
+  );
+  out(
+    `OpenAI:    ${
+      stack.openai.emulator
+        ? 'LOCAL EMULATOR: STT matches the received audio against the callees\' phrase bank, TTS is eSpeak NG, replies and classification are rule-based. Set OPENAI_API_KEY to use OpenAI.'
+        : 'OpenAI API'
+    }`,
+  );
   out(`Temporal:  ${stack.temporalAddress}${stack.devServer ? ' (embedded dev server)' : ''}; at most ${config.env.MAX_CONCURRENT_CALLS} calls at once`);
   out();
 
@@ -50,7 +64,9 @@ async function main() {
     out(`--- ${call.phone} (${call.persona}) call_id=${session.id}`);
     out(`    status=${session.status} disposition=${session.final_disposition} duration=${session.duration_sec}s end=${session.end_reason}`);
     out(`    summary: ${session.short_summary}`);
-    for (const turn of session.transcript) out(`    ${turn.speaker === 'assistant' ? 'Оператор' : 'Абонент '}: ${turn.text}`);
+    for (const turn of session.transcript) {
+      out(`    ${turn.speaker === 'assistant' ? 'Оператор' : 'Абонент '}: ${turn.text}${turn.interrupted ? '  [перебит]' : ''}`);
+    }
   }
   out();
   out(`Results rows: ${stack.results.kind === 'csv' ? config.env.RESULTS_CSV_PATH : 'Google Sheets'}`);

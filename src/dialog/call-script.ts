@@ -10,11 +10,20 @@ const CallScriptSchema = z
     fallbackPhrase: z.string().min(1),
     failureGoodbye: z.string().min(1),
     maxConsecutiveFailures: z.number().int().min(1).max(10),
+    repromptPhrase: z.string().min(1),
+    silenceGoodbye: z.string().min(1),
+    silenceRepromptSec: z.number().min(1).max(60),
+    maxReprompts: z.number().int().min(0).max(10),
   })
   .strict();
 
-/** The fixed phrases of a call (greeting, fallback, failure goodbye), from prompts/call-script.ru.json. */
+/** The fixed phrases of a call (greeting, fallback, re-prompt, goodbyes) and silence rules, from prompts/call-script.ru.json. */
 export function loadCallScript(file = 'prompts/call-script.ru.json'): CallScript {
   const raw: unknown = JSON.parse(readFileSync(path.resolve(projectRoot(), file), 'utf8'));
   return CallScriptSchema.parse(raw);
+}
+
+/** The phrases said word for word: synthesised once per voice and replayed from the cache. */
+export function fixedPhrases(script: CallScript): string[] {
+  return [script.greeting, script.fallbackPhrase, script.failureGoodbye, script.repromptPhrase, script.silenceGoodbye];
 }

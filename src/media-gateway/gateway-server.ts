@@ -24,6 +24,8 @@ export interface MediaGatewayOptions {
   handler: MediaCallHandler;
   /** Largest WebSocket message accepted (bytes). */
   maxMessageBytes?: number;
+  /** Extra HTTP routes (internal control API); returns false when the request is not theirs. */
+  httpRoutes?: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
 }
 
 export interface MediaGateway {
@@ -47,11 +49,18 @@ export async function startMediaGateway(options: MediaGatewayOptions): Promise<M
   const sessions = new Map<string, MediaSession>();
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes ?? 256 * 1024 });
   const server = http.createServer((req, res) => {
-    if (req.url === '/healthz') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', calls: sessions.size }));
-      return;
-    }
-    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'not_found', message: 'No such route' } }));
+    void (async () => {
+      if (req.url === '/healthz') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', calls: sessions.size }));
+        return;
+      }
+      if (options.httpRoutes && (await options.httpRoutes(req, res))) return;
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'not_found', message: 'No such route' } }));
+    })().catch((err: unknown) => {
+      logger.error({ err: String(err), url: req.url }, 'gateway http request failed');
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'internal_error', message: 'Internal error' } }));
+    });
   });
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {

@@ -17,12 +17,23 @@ export interface TelephonyDeps {
 export function createTelephonyAdapter({ config, logger, onCalleePhrase }: TelephonyDeps): TelephonyAdapter {
   switch (config.env.TELEPHONY_PROVIDER) {
     case 'simulated':
+    case 'simulated-text':
       return new SimulatedTelephony({
         eventsUrl: `${config.publicBaseUrl}/telephony/events`,
         webhookSecret: config.webhookSecret,
         config: parseSimulatedConfig(config.env.TELEPHONY_CONFIG),
         logger: logger.child({ provider: 'simulated' }),
         onCalleePhrase,
+        voice:
+          config.env.TELEPHONY_PROVIDER === 'simulated'
+            ? {
+                gatewayUrl: config.mediaGatewayPublicUrl,
+                tokenSecret: config.mediaTokenSecret,
+                tokenTtlSec: config.env.MEDIA_TOKEN_TTL_SEC,
+                format: { encoding: 'mulaw', sampleRate: 8000 },
+                wireEncoding: 'ULAW',
+              }
+            : undefined,
       });
   }
 }

@@ -11,6 +11,7 @@ import type { ResultsSink } from '../results/results-sink';
 import { createTelephonyAdapter, type TelephonyAdapter } from '../telephony';
 import { routeTemporalLogsTo } from '../temporal/runtime-logging';
 import { projectRoot } from '../util/project-root';
+import { createAudioStore } from '../audio-store';
 import path from 'node:path';
 
 export interface CallWorkerDeps {
@@ -58,6 +59,13 @@ export async function createCallWorker(deps: CallWorkerDeps): Promise<CallWorker
       systemPrompt: loadSystemPrompt(path.resolve(root, config.env.SYSTEM_PROMPT_FILE)),
     },
     results: deps.results,
+    audioStore: createAudioStore(config),
+    voice: {
+      sttModel: config.env.OPENAI_STT_MODEL,
+      sttTimeoutMs: config.env.OPENAI_TIMEOUT_MS,
+      gatewayInternalUrl: config.mediaGatewayInternalUrl,
+      gatewaySecret: config.mediaTokenSecret,
+    },
     fallbackResults:
       deps.results.kind === 'csv' ? deps.results : new CsvResultsSink({ path: path.resolve(root, '.data/results-fallback.csv'), logger }),
     logger,

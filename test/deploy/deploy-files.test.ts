@@ -20,7 +20,7 @@ function expectRunnable(command: string): void {
 }
 
 test('every package.json script that starts a process points at real code', () => {
-  for (const script of ['start', 'start:api', 'start:worker', 'test', 'build']) {
+  for (const script of ['start', 'start:api', 'start:worker', 'start:gateway', 'test', 'build', 'demo']) {
     expect(pkg.scripts[script]).toBeDefined();
     expectRunnable(pkg.scripts[script]!);
   }
@@ -34,7 +34,7 @@ test('docker-compose.yml: Temporal on PostgreSQL, the UI, search attributes, api
   expect(services['temporal-ui']?.image).toMatch(/^temporalio\/ui/);
   const registration = JSON.stringify(services['temporal-search-attributes']?.command);
   for (const name of Object.keys(CALL_SEARCH_ATTRIBUTES)) expect(registration).toContain(`--name ${name} --type Keyword`);
-  for (const name of ['api', 'worker']) {
+  for (const name of ['api', 'worker', 'gateway']) {
     const service = services[name]!;
     expect(service.build).toBe('.');
     expectRunnable([service.command].flat().join(' '));
@@ -49,10 +49,12 @@ test('render.yaml: API web service with a health check, background worker, Tempo
     services: { type: string; buildCommand: string; startCommand: string; healthCheckPath?: string; envVars: { fromGroup?: string }[] }[];
     envVarGroups: { name: string; envVars: { key: string; sync?: boolean }[] }[];
   };
-  const web = blueprint.services.find((s) => s.type === 'web')!;
+  const web = blueprint.services.find((s) => s.type === 'web' && s.startCommand.includes('start:api'))!;
+  const gateway = blueprint.services.find((s) => s.startCommand.includes('start:gateway'))!;
+  expect(gateway.healthCheckPath).toBe('/healthz');
   const worker = blueprint.services.find((s) => s.type === 'worker')!;
   expect(web.healthCheckPath).toBe('/healthz');
-  for (const service of [web, worker]) {
+  for (const service of [web, gateway, worker]) {
     expectRunnable(service.buildCommand);
     expectRunnable(service.startCommand);
   }

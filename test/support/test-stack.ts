@@ -48,7 +48,10 @@ export async function startTestStack(options: { env?: Record<string, string>; li
     API_AUTH_KEY: TEST_API_KEY,
     TELEPHONY_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
     RESULTS_CSV_PATH: csvPath,
+    AUDIO_STORE_DIR: path.join(dir, 'audio'),
     TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
+    // Workflow/API tests use the text callee (fast); test/voice runs the audio path.
+    TELEPHONY_PROVIDER: 'simulated-text',
     TELEPHONY_CONFIG: JSON.stringify({ ringAfterMs: 50, answerAfterMs: 150, thinkMs: 100 }),
     OPENAI_TIMEOUT_MS: '2000',
     OPENAI_MAX_RETRIES: '1',
@@ -75,7 +78,7 @@ export async function startTestStack(options: { env?: Record<string, string>; li
       },
     },
   });
-  const stack = await startStack({ config, logger, apiPort: 0, apiHost: '127.0.0.1' });
+  const stack = await startStack({ config, logger, apiPort: 0, apiHost: '127.0.0.1', gatewayPort: 0 });
 
   const request: TestStack['request'] = async (method, urlPath, opts = {}) => {
     const headers: Record<string, string> = { ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}), ...opts.headers };

@@ -12,3 +12,14 @@ export {
 } from './server';
 export { emulateOperatorReply } from './chat-rules';
 export { classifyUtterance, emulateClassification } from './classification-rules';
+export {
+  createSpeechRoutes,
+  SPEECH_PATH,
+  TRANSCRIPTIONS_PATH,
+  EMULATED_TTS_SAMPLE_RATE,
+  getPhraseRecognizer,
+  DEFAULT_PHRASE_BANK,
+  type SpeechRouteOptions,
+  type SpeechRouteLatency,
+  type Recognition,
+} from './speech';

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../logging/logger';
 import { completionBody, completionChunks, emulateCompletion, estimateTokens } from './completion';
 import { ChatRequestSchema, openAIErrorBody, requestErrorBody } from './request-schema';
+import { createSpeechRoutes, type SpeechRouteOptions } from './speech';
 
 /**
  * A local, OpenAI-compatible EMULATOR (not the OpenAI API) used by tests and by the demo when no
@@ -60,8 +61,12 @@ export interface EmulatorRoute {
 export interface OpenAIEmulatorOptions {
   port?: number;
   logger?: Logger;
-  latency?: { chatFirstTokenMs?: number; perTokenMs?: number };
+  /** ttsFirstByteMs / ttsPacing / sttMs: see SpeechRouteLatency (speech/routes.ts). */
+  latency?: { chatFirstTokenMs?: number; perTokenMs?: number; ttsFirstByteMs?: number; ttsPacing?: number; sttMs?: number };
+  /** Mounted before the default routes, so they can replace them. */
   routes?: EmulatorRoute[];
+  /** The default /v1/audio/speech and /v1/audio/transcriptions (espeak-ng stand-ins); false leaves them out. */
+  speech?: false | Omit<SpeechRouteOptions, 'latency' | 'logger'>;
 }
 
 export interface OpenAIEmulator {
@@ -180,7 +185,10 @@ export async function startOpenAIEmulator(options: OpenAIEmulatorOptions = {}): 
     res.end('data: [DONE]\n\n');
   };
 
-  const routes = options.routes ?? [];
+  const routes = [
+    ...(options.routes ?? []),
+    ...(options.speech === false ? [] : createSpeechRoutes({ ...options.speech, latency: options.latency, logger })),
+  ];
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     res.setHeader(EMULATOR_HEADER, EMULATOR_HEADER_VALUE);

@@ -13,6 +13,7 @@ export const CALLEE_BEHAVIOURS = [
   'unclear',
   'silent',
   'hangs_up',
+  'interrupts',
   'busy',
   'no_answer',
   'rejected',
@@ -52,6 +53,7 @@ export const DEFAULT_SUFFIX_RULES: Record<string, CalleeBehaviour> = {
   '0009': 'unclear',
   '0010': 'rejected',
   '0011': 'provider_down',
+  '0012': 'interrupts',
 };
 
 export function parseSimulatedConfig(json: string | undefined): SimulatedTelephonyConfig {
@@ -70,7 +72,7 @@ export function behaviourFor(phone: string, config: SimulatedTelephonyConfig): C
 }
 
 /** What each talking persona says, one line per operator reply; after the last line it waits for goodbye. */
-export const PERSONA_LINES: Record<'interested' | 'not_interested' | 'call_later' | 'unclear' | 'hangs_up', string[]> = {
+export const PERSONA_LINES: Record<'interested' | 'not_interested' | 'call_later' | 'unclear' | 'hangs_up' | 'interrupts', string[]> = {
   interested: [
     'Алло, да, слушаю вас.',
     'Да, интересно, расскажите подробнее.',
@@ -81,4 +83,9 @@ export const PERSONA_LINES: Record<'interested' | 'not_interested' | 'call_later
   call_later: ['Алло, да.', 'Я сейчас занят, перезвоните, пожалуйста, позже.', 'Лучше завтра после обеда.'],
   unclear: ['Алло.', 'Ну не знаю, может быть.', 'Сложно сказать.', 'Не знаю.'],
   hangs_up: ['Алло, кто это?'],
+  /** Says its second line over the operator's second phrase (barge-in), in voice mode. */
+  interrupts: ['Алло, да.', 'Подождите, мне сейчас неудобно, перезвоните позже.'],
 };
+
+/** How long into the operator's phrase the `interrupts` persona starts talking over it. */
+export const INTERRUPT_AFTER_MS = 900;

@@ -1,7 +1,9 @@
 import type { Logger } from '../../logging/logger';
 import type { AssistantReply, InitiateCallRequest, TelephonyAdapter } from '../telephony-adapter';
 import { UnifiedTelephonyEventSchema, type TelephonyEventType, type UnifiedTelephonyEvent } from '../unified-event';
-import { behaviourFor, PERSONA_LINES, type CalleeBehaviour, type SimulatedTelephonyConfig } from './callee-behaviours';
+import type { MediaFormat } from '../../audio/media-format';
+import { behaviourFor, INTERRUPT_AFTER_MS, PERSONA_LINES, type CalleeBehaviour, type SimulatedTelephonyConfig } from './callee-behaviours';
+import { VoiceLine } from './voice-line';
 
 export interface SimulatedTelephonyOptions {
   /** Our `POST /telephony/events` URL: the simulator reports there over HTTP like a real provider. */
@@ -9,8 +11,10 @@ export interface SimulatedTelephonyOptions {
   webhookSecret: string;
   config: SimulatedTelephonyConfig;
   logger: Logger;
-  /** How the callee's finished phrases reach the dialog (for real providers: the media gateway). */
+  /** How the callee's finished phrases reach the dialog in text mode (in voice mode: as audio via the gateway). */
   onCalleePhrase: (callId: string, text: string) => Promise<void>;
+  /** Voice mode: the callee speaks over a WebSocket media stream to the media gateway. */
+  voice?: { gatewayUrl: string; tokenSecret: string; tokenTtlSec: number; format: MediaFormat; wireEncoding: string };
 }
 
 interface SimulatedCall {
@@ -25,6 +29,7 @@ interface SimulatedCall {
   said: string[];
   timers: Set<NodeJS.Timeout>;
   eventSeq: number;
+  line: VoiceLine | null;
 }
 
 /**
@@ -52,6 +57,7 @@ export class SimulatedTelephony implements TelephonyAdapter {
       said: [],
       timers: new Set(),
       eventSeq: 0,
+      line: null,
     };
     this.calls.set(callId, call);
     this.options.logger.info({ call_id: callId, behaviour, provider: this.provider }, 'simulated call placed (no real dialing)');
@@ -68,6 +74,8 @@ export class SimulatedTelephony implements TelephonyAdapter {
           case 'no_answer':
             return; // rings until the caller gives up
           default:
+            // Like a provider: the media stream is up when we report the answer.
+            if (this.options.voice) await this.openLine(call);
             call.answered = true;
             await this.report(call, 'answered');
         }
@@ -98,14 +106,40 @@ export class SimulatedTelephony implements TelephonyAdapter {
     return [UnifiedTelephonyEventSchema.parse(body)];
   }
 
-  /** For tests and the demo: what the virtual callee heard and said. */
-  conversationOf(callId: string): { heard: string[]; said: string[]; behaviour: CalleeBehaviour } | undefined {
+  /** For tests and the demo: what the virtual callee heard (text mode) and said, and its line (voice mode). */
+  conversationOf(callId: string): { heard: string[]; said: string[]; behaviour: CalleeBehaviour; line: VoiceLine | null } | undefined {
     const call = this.calls.get(callId);
-    return call && { heard: [...call.heard], said: [...call.said], behaviour: call.behaviour };
+    return call && { heard: [...call.heard], said: [...call.said], behaviour: call.behaviour, line: call.line };
+  }
+
+  private async openLine(call: SimulatedCall): Promise<void> {
+    const voice = this.options.voice!;
+    call.line = new VoiceLine({
+      callId: call.callId,
+      ...voice,
+      logger: this.options.logger,
+      // The callee answers each operator phrase, as in text mode.
+      onOperatorPhraseEnd: () => {
+        if (!call.ended) this.respond(call);
+      },
+      // The `interrupts` persona talks over the operator's second phrase.
+      onOperatorSpeechStart: () => {
+        if (call.behaviour !== 'interrupts' || call.nextLine !== 1) return;
+        const line = PERSONA_LINES.interrupts[call.nextLine++]!;
+        this.after(call, INTERRUPT_AFTER_MS, async () => {
+          call.said.push(line);
+          await call.line?.say(line);
+        });
+      },
+    });
+    await call.line.open();
   }
 
   async close(): Promise<void> {
-    for (const call of this.calls.values()) for (const timer of call.timers) clearTimeout(timer);
+    for (const call of this.calls.values()) {
+      for (const timer of call.timers) clearTimeout(timer);
+      call.line?.stop();
+    }
     this.calls.clear();
   }
 
@@ -120,7 +154,8 @@ export class SimulatedTelephony implements TelephonyAdapter {
     const line = lines[call.nextLine++]!;
     this.after(call, this.options.config.thinkMs, async () => {
       call.said.push(line);
-      await this.options.onCalleePhrase(call.callId, line);
+      if (call.line) await call.line.say(line);
+      else await this.options.onCalleePhrase(call.callId, line);
     });
   }
 
@@ -129,6 +164,7 @@ export class SimulatedTelephony implements TelephonyAdapter {
     call.ended = true;
     for (const timer of call.timers) clearTimeout(timer);
     call.timers.clear();
+    call.line?.stop();
     await this.report(call, event, reason);
   }
 

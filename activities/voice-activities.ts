@@ -1,0 +1,80 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type OpenAI from 'openai';
+import type { AudioStore } from '../src/audio-store/audio-store';
+import type { Logger } from '../src/logging/logger';
+import { describeOpenAIError, isRetryableOpenAIError } from '../src/openai/client';
+import { transcribeUtterance } from '../src/openai/speech-to-text';
+
+export interface VoiceActivityDeps {
+  openai: OpenAI;
+  audioStore: AudioStore;
+  voice: {
+    sttModel: string;
+    /** Spec 6.1: at most 10 s per transcription. */
+    sttTimeoutMs: number;
+    gatewayInternalUrl: string;
+    gatewaySecret: string;
+  };
+  logger: Logger;
+}
+
+export interface SpeakResult {
+  interrupted: boolean;
+  playedMs: number;
+  firstFrameMs: number | null;
+  synthesisFirstByteMs: number;
+}
+
+export function createVoiceActivities({ openai, audioStore, voice, logger }: VoiceActivityDeps) {
+  return {
+    /** STT of one stored utterance (spec 6.1: language ru, timeout <= 10 s); '' when it was noise. */
+    async transcribeUtterance({ callId, audioKey }: { callId: string; audioKey: string }): Promise<{ text: string; sttMs: number }> {
+      const wav = await audioStore.get(audioKey);
+      const startedAt = performance.now();
+      try {
+        const { text } = await transcribeUtterance(openai, {
+          model: voice.sttModel,
+          wav,
+          language: 'ru',
+          timeoutMs: Math.min(voice.sttTimeoutMs, 10_000),
+        });
+        return { text, sttMs: Math.round(performance.now() - startedAt) };
+      } catch (err) {
+        const described = describeOpenAIError(err);
+        logger.error({ call_id: callId, stage: 'STT', kind: described.kind, status: described.status, err_message: described.message }, 'openai request failed');
+        const message = `STT failed (${described.kind}): ${described.message}`;
+        throw isRetryableOpenAIError(err)
+          ? ApplicationFailure.retryable(message, 'OpenAIError')
+          : ApplicationFailure.nonRetryable(message, 'NonRetryableOpenAIError');
+      }
+    },
+
+    /** TTS: the gateway synthesises the text and streams it onto the call's line as it arrives. */
+    async speakText({ callId, text, cache }: { callId: string; text: string; cache: boolean }): Promise<SpeakResult> {
+      const response = await fetch(`${voice.gatewayInternalUrl}/internal/calls/${callId}/say`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-internal-secret': voice.gatewaySecret },
+        body: JSON.stringify({ text, cache }),
+      });
+      const body = (await response.json()) as {
+        played_ms?: number;
+        interrupted?: boolean;
+        first_frame_ms?: number | null;
+        synthesis_first_byte_ms?: number;
+        error?: { code: string; message: string };
+      };
+      if (!response.ok) {
+        // No media stream means the line is gone: retrying cannot help.
+        const retryable = response.status >= 500 && body.error?.code !== 'no_media_session';
+        const message = `speech failed (${response.status} ${body.error?.code ?? ''}): ${body.error?.message ?? ''}`;
+        throw retryable ? ApplicationFailure.retryable(message, 'SpeechError') : ApplicationFailure.nonRetryable(message, 'NonRetryableSpeechError');
+      }
+      return {
+        interrupted: body.interrupted ?? false,
+        playedMs: body.played_ms ?? 0,
+        firstFrameMs: body.first_frame_ms ?? null,
+        synthesisFirstByteMs: body.synthesis_first_byte_ms ?? 0,
+      };
+    },
+  };
+}

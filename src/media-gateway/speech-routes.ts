@@ -1,0 +1,134 @@
+import type http from 'node:http';
+import type OpenAI from 'openai';
+import { z } from 'zod';
+import { secretsMatch } from '../api/auth';
+import type { Logger } from '../logging/logger';
+import { describeOpenAIError } from '../openai/client';
+import { streamSpeech, TTS_SAMPLE_RATE } from '../openai/text-to-speech';
+import { NoMediaSessionError, type CallAudioPipeline } from './call-audio-pipeline';
+
+export const SayRequestSchema = z.object({
+  text: z.string().trim().min(1).max(4096),
+  /** Fixed phrases (greeting, fallback, re-prompt) are synthesised once and replayed from memory. */
+  cache: z.boolean().default(false),
+});
+
+export interface SpeechSettings {
+  model: string;
+  voice: string;
+  instructions?: string;
+  timeoutMs: number;
+}
+
+export interface SayResult {
+  played_ms: number;
+  interrupted: boolean;
+  cached: boolean;
+  /** From the request to the first byte of synthesised audio (0 when cached). */
+  synthesis_first_byte_ms: number;
+  /** From the request to the first frame on the line. */
+  first_frame_ms: number | null;
+}
+
+/**
+ * The gateway's internal control API, used by the worker's activities (shared secret header
+ * `X-Internal-Secret`): `POST /internal/calls/{id}/say` streams OpenAI speech straight onto the
+ * call's line as it is synthesised and answers when it has been played (or cut by barge-in).
+ */
+export function speechRoutes(deps: { pipeline: CallAudioPipeline; openai: OpenAI; speech: SpeechSettings; internalSecret: string; logger: Logger }) {
+  const phraseCache = new Map<string, Int16Array[]>();
+  const keyOf = (text: string) => `${deps.speech.model}|${deps.speech.voice}|${text}`;
+
+  /** Synthesises fixed phrases (greeting …) ahead of the first call, so they play at once. */
+  async function prewarm(texts: readonly string[]): Promise<void> {
+    for (const text of texts) {
+      if (phraseCache.has(keyOf(text))) continue;
+      try {
+        const chunks: Int16Array[] = [];
+        for await (const chunk of streamSpeech(deps.openai, { ...deps.speech, text })) chunks.push(chunk);
+        phraseCache.set(keyOf(text), chunks);
+      } catch (err) {
+        const described = describeOpenAIError(err);
+        deps.logger.error({ stage: 'TTS', kind: described.kind, err_message: described.message }, 'openai request failed');
+      }
+    }
+    deps.logger.info({ phrases: phraseCache.size }, 'fixed phrases pre-synthesised');
+  }
+  const SAY = /^\/internal\/calls\/([0-9a-f-]{36})\/say$/;
+
+  const json = (res: http.ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  };
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> => {
+    const callId = SAY.exec(req.url ?? '')?.[1];
+    if (!callId || req.method !== 'POST') return false;
+    if (!secretsMatch(req.headers['x-internal-secret'] as string | undefined, deps.internalSecret)) {
+      json(res, 401, { error: { code: 'unauthorized', message: 'Missing or invalid X-Internal-Secret' } });
+      return true;
+    }
+    let body: unknown;
+    try {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      json(res, 400, { error: { code: 'invalid_body', message: 'Expected JSON {"text": "..."}' } });
+      return true;
+    }
+    const parsed = SayRequestSchema.safeParse(body);
+    if (!parsed.success) {
+      json(res, 400, { error: { code: 'invalid_body', message: parsed.error.issues[0]?.message ?? 'invalid' } });
+      return true;
+    }
+    // A provider may report the answer a moment before its media stream starts.
+    for (let waited = 0; !deps.pipeline.hasCall(callId) && waited < 3000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    if (!deps.pipeline.hasCall(callId)) {
+      json(res, 404, { error: { code: 'no_media_session', message: `Call ${callId} has no media stream` } });
+      return true;
+    }
+    const { text, cache } = parsed.data;
+    const startedAt = performance.now();
+    const cacheKey = keyOf(text);
+    const cached = cache ? phraseCache.get(cacheKey) : undefined;
+    const abort = new AbortController();
+    let firstByteAt: number | null = cached ? startedAt : null;
+    const collected: Int16Array[] = [];
+
+    async function* audio(): AsyncGenerator<Int16Array> {
+      if (cached) {
+        yield* cached;
+        return;
+      }
+      for await (const chunk of streamSpeech(deps.openai, { ...deps.speech, text, signal: abort.signal })) {
+        firstByteAt ??= performance.now();
+        if (cache) collected.push(chunk);
+        yield chunk;
+      }
+      if (cache) phraseCache.set(cacheKey, collected);
+    }
+
+    try {
+      const result = await deps.pipeline.play(callId, audio(), TTS_SAMPLE_RATE, { onInterrupt: () => abort.abort() });
+      const answer: SayResult = {
+        played_ms: result.playedMs,
+        interrupted: result.interrupted,
+        cached: Boolean(cached),
+        synthesis_first_byte_ms: firstByteAt === null ? 0 : Math.round(firstByteAt - startedAt),
+        first_frame_ms: result.firstFrameAt === null ? null : Math.round(result.firstFrameAt - startedAt),
+      };
+      json(res, 200, answer);
+    } catch (err) {
+      if (err instanceof NoMediaSessionError) {
+        json(res, 404, { error: { code: 'no_media_session', message: err.message } });
+        return true;
+      }
+      const described = describeOpenAIError(err);
+      deps.logger.error({ call_id: callId, stage: 'TTS', kind: described.kind, status: described.status, err_message: described.message }, 'openai request failed');
+      json(res, 502, { error: { code: 'tts_failed', message: described.message, kind: described.kind } });
+    }
+    return true;
+  };
+
+  return { handle, prewarm };
+}

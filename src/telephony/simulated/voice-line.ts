@@ -1,0 +1,137 @@
+import WebSocket from 'ws';
+import { concatPcm, createResampler, decodeFrame, encodeFrame, frameSamples, rms, type MediaFormat } from '../../audio';
+import type { Logger } from '../../logging/logger';
+import { createMediaToken } from '../../media-gateway/media-token';
+import { synthesizeWithEspeak } from '../../speech-synthesis';
+
+export interface VoiceLineOptions {
+  callId: string;
+  gatewayUrl: string;
+  tokenSecret: string;
+  tokenTtlSec: number;
+  /** Wire format the simulated provider declares, e.g. {encoding: 'mulaw', sampleRate: 8000}. */
+  format: MediaFormat;
+  /** Name sent in `start` (providers use their own names: ULAW, PCMU, PCM16 …). */
+  wireEncoding: string;
+  logger: Logger;
+  /** The operator finished a phrase (the callee's own ear: silence after speech). */
+  onOperatorPhraseEnd(): void;
+  /** The operator started talking. */
+  onOperatorSpeechStart?(): void;
+}
+
+/** Loudness (RMS of 16-bit samples) above which what the callee hears counts as speech. */
+const HEARD_SPEECH_RMS = 300;
+/** Silence after operator speech that the callee takes as "their turn". */
+const OPERATOR_PAUSE_MS = 600;
+
+/**
+ * The virtual callee's phone line: a WebSocket media stream to our gateway, exactly as a provider
+ * opens it, with continuous 20 ms frames (silence or synthesised Russian speech, eSpeak NG) in real
+ * time, and an ear that records everything the operator says.
+ */
+export class VoiceLine {
+  private socket: WebSocket | null = null;
+  private readonly outgoing: Buffer[] = [];
+  private readonly silenceFrame: Buffer;
+  private timer: NodeJS.Timeout | null = null;
+  private frameIndex = 0;
+  private t0 = 0;
+  private chunk = 0;
+  private operatorSpeaking = false;
+  private lastLoudAt = 0;
+  /** Decoded operator audio as heard on the line (call rate). */
+  readonly heard: Int16Array[] = [];
+  /** Number of `clear` commands received (barge-in). */
+  clears = 0;
+  closed = false;
+
+  constructor(private readonly options: VoiceLineOptions) {
+    this.silenceFrame = encodeFrame(options.format, new Int16Array(frameSamples(options.format)));
+  }
+
+  async open(): Promise<void> {
+    const { callId, gatewayUrl, tokenSecret, tokenTtlSec } = this.options;
+    const token = createMediaToken(callId, tokenSecret, tokenTtlSec);
+    const socket = new WebSocket(`${gatewayUrl}/telephony/audio/${callId}?token=${encodeURIComponent(token)}`);
+    this.socket = socket;
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+    });
+    socket.on('message', (data, isBinary) => {
+      if (!isBinary) this.onMessage(data.toString());
+    });
+    socket.on('close', () => this.stop());
+    socket.send(JSON.stringify({ event: 'start', sequenceNumber: 0, start: { mediaFormat: { encoding: this.options.wireEncoding, sampleRate: this.options.format.sampleRate }, customParameters: JSON.stringify({ call_id: callId }) } }));
+    this.t0 = performance.now();
+    this.tick();
+  }
+
+  /** Queues a phrase; it goes out in real time after what is already queued. */
+  async say(text: string): Promise<number> {
+    const voice = await synthesizeWithEspeak(text, { voice: 'ru' });
+    const resampler = createResampler(voice.sampleRate, this.options.format.sampleRate);
+    const pcm = concatPcm([resampler.push(voice.samples), resampler.flush()]);
+    const size = frameSamples(this.options.format);
+    for (let i = 0; i < pcm.length; i += size) {
+      const frame = new Int16Array(size);
+      frame.set(pcm.subarray(i, i + size));
+      this.outgoing.push(encodeFrame(this.options.format, frame));
+    }
+    return (pcm.length / this.options.format.sampleRate) * 1000;
+  }
+
+  get speaking(): boolean {
+    return this.outgoing.length > 0;
+  }
+
+  stop(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.socket && this.socket.readyState === WebSocket.OPEN) {
+      this.socket.send(JSON.stringify({ event: 'stop', sequenceNumber: this.chunk + 1, stop: {} }));
+      this.socket.close(1000, 'hangup');
+    }
+  }
+
+  /** Drift-free: frame n leaves at t0 + 20 n ms, whatever the timer jitter. */
+  private tick = () => {
+    if (this.closed || !this.socket || this.socket.readyState !== WebSocket.OPEN) return;
+    const due = Math.floor((performance.now() - this.t0) / 20);
+    while (this.frameIndex <= due) {
+      const frame = this.outgoing.shift() ?? this.silenceFrame;
+      this.chunk += 1;
+      this.socket.send(JSON.stringify({ event: 'media', sequenceNumber: this.chunk, media: { chunk: this.chunk, timestamp: this.frameIndex * 20, payload: frame.toString('base64') } }));
+      this.frameIndex += 1;
+    }
+    // The gateway sends audio only while the operator talks: a pause is measured on the clock.
+    if (this.operatorSpeaking && performance.now() - this.lastLoudAt >= OPERATOR_PAUSE_MS) {
+      this.operatorSpeaking = false;
+      this.options.onOperatorPhraseEnd();
+    }
+    this.timer = setTimeout(this.tick, Math.max(1, this.t0 + this.frameIndex * 20 - performance.now()));
+  };
+
+  private onMessage(text: string): void {
+    let message: { event?: string; media?: { payload?: string } };
+    try {
+      message = JSON.parse(text) as typeof message;
+    } catch {
+      return;
+    }
+    if (message.event === 'clear') {
+      this.clears += 1;
+      return;
+    }
+    if (message.event !== 'media' || !message.media?.payload) return;
+    const pcm = decodeFrame(this.options.format, Buffer.from(message.media.payload, 'base64'));
+    this.heard.push(pcm);
+    if (rms(pcm) >= HEARD_SPEECH_RMS) {
+      if (!this.operatorSpeaking) this.options.onOperatorSpeechStart?.();
+      this.operatorSpeaking = true;
+      this.lastLoudAt = performance.now();
+    }
+  }
+}

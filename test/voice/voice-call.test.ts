@@ -1,0 +1,112 @@
+import { rms } from '../../src/audio';
+import type { CallSession } from '../../src/domain/call-session';
+import { loadCallScript } from '../../src/dialog/call-script';
+import { callSessionQuery } from '../../workflows/definitions';
+import { startCallWorkflow } from '../support/call-input';
+import { eventually, startTestStack, TEST_WEBHOOK_SECRET, type TestStack } from '../support/test-stack';
+
+// The whole voice path for real: the simulated callee speaks synthesised Russian (eSpeak NG) over the
+// media WebSocket in mu-law 8 kHz, the gateway's Silero VAD cuts phrases, STT (the OpenAI emulator,
+// which recognises the AUDIO against its phrase bank) transcribes them, replies are synthesised and
+// paced back onto the line, and the callee's ear decides when to answer.
+const INTERESTED = '+79990000001';
+const NOT_INTERESTED = '+79990000005';
+const CALL_LATER = '+79990000006';
+const SILENT = '+79990000007';
+const INTERRUPTS = '+79990000012';
+
+let t: TestStack;
+beforeAll(async () => {
+  t = await startTestStack({ env: { TELEPHONY_PROVIDER: 'simulated' }, limits: { maxConversationSec: 90 } });
+}, 120_000);
+afterAll(async () => {
+  await t?.stop();
+});
+
+const userTurns = (session: CallSession) => session.transcript.filter((turn) => turn.speaker === 'user').map((turn) => turn.text);
+const script = loadCallScript();
+
+test('a full conversation: the callee is heard through audio, answered in speech, classified, one row', async () => {
+  const callId = await t.placeCall(INTERESTED);
+  const session = await t.waitForEnd(callId);
+  const callee = t.simulator().conversationOf(callId)!;
+
+  expect(session.status).toBe('completed');
+  expect(userTurns(session)).toEqual(callee.said); // audio -> VAD -> STT, in order, nothing lost or invented
+  expect(callee.said.length).toBeGreaterThanOrEqual(3);
+  expect(session.final_disposition).toBe('interested');
+  expect(session.end_reason).toBe('goodbye');
+  // The callee heard the operator as sound: seconds of audio, mostly speech.
+  const heard = callee.line!.heard;
+  expect(heard.reduce((ms, frame) => ms + frame.length / 8, 0)).toBeGreaterThan(3000);
+  expect(heard.filter((frame) => rms(frame) > 300).length).toBeGreaterThan(heard.length / 4);
+  expect((await t.rows()).filter((row) => row.call_id === callId)).toHaveLength(1);
+}, 120_000);
+
+test('barge-in: callee speech during playback stops it, the cut turn is marked, and the callee is answered', async () => {
+  const callId = await t.placeCall(INTERRUPTS);
+  const session = await t.waitForEnd(callId);
+  const callee = t.simulator().conversationOf(callId)!;
+
+  expect(callee.line!.clears).toBeGreaterThanOrEqual(1); // the gateway told the provider to drop queued audio
+  const cut = session.transcript.findIndex((turn) => turn.speaker === 'assistant' && turn.interrupted === true);
+  expect(cut).toBeGreaterThan(0);
+  expect(session.transcript[cut + 1]).toMatchObject({ speaker: 'user', text: 'Подождите, мне сейчас неудобно, перезвоните позже.' });
+  expect(session.transcript[cut + 2]?.speaker).toBe('assistant'); // the interruption was answered
+  expect(session.final_disposition).toBe('call_later');
+}, 120_000);
+
+test('silence: the operator re-prompts, then says goodbye and hangs up', async () => {
+  const callId = await startCallWorkflow(t.stack.client, t.stack.config.env.TEMPORAL_TASK_QUEUE, SILENT, { maxConversationSec: 60 }, 'voice', {
+    silenceRepromptSec: 2,
+    maxReprompts: 1,
+  });
+  const session = await t.waitForEnd(callId);
+  expect(session.end_reason).toBe('silence');
+  expect(session.transcript.map((turn) => turn.text)).toEqual([script.greeting, script.repromptPhrase, script.silenceGoodbye]);
+  expect(t.logs.some((l) => l.msg === 'call hung up' && l.call_id === callId && l.reason === 'silence')).toBe(true);
+}, 120_000);
+
+test('a hang-up in the middle of a turn stops the turn at once', async () => {
+  const callId = await t.placeCall(NOT_INTERESTED);
+  const handle = t.stack.client.workflow.getHandle(callId);
+  // Hold the next model reply for 20 s, then hang up while the operator is "thinking".
+  t.stack.openai.emulator!.injectFault({ path: '/v1/chat/completions', delayMs: 20_000, times: 1 });
+  await eventually(async () => (await handle.query(callSessionQuery)).transcript.some((turn) => turn.speaker === 'user'), 60_000);
+  const hungUpAt = Date.now();
+  const response = await fetch(`${t.stack.api.url}/telephony/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-webhook-secret': TEST_WEBHOOK_SECRET },
+    body: JSON.stringify({ call_id: callId, event: 'hangup', timestamp: new Date().toISOString(), reason: 'callee hung up' }),
+  });
+  expect(response.status).toBe(200);
+  const session = await t.waitForEnd(callId);
+  t.stack.openai.emulator!.clearFaults();
+  expect(Date.now() - hungUpAt).toBeLessThan(10_000); // long before the held reply would have come
+  expect(session.end_reason).toBe('hangup');
+  expect(session.status).toBe('completed');
+  expect((await t.rows()).filter((row) => row.call_id === callId)).toHaveLength(1);
+}, 120_000);
+
+test('a provider failure mid-turn is answered with the pre-synthesised fallback phrase; the line never goes silent', async () => {
+  // Every attempt of the next speech-to-text request fails.
+  t.stack.openai.emulator!.injectFault({ path: '/v1/audio/transcriptions', status: 500, times: 4 });
+  const callId = await t.placeCall(CALL_LATER);
+  const session = await t.waitForEnd(callId);
+  t.stack.openai.emulator!.clearFaults();
+  const assistant = session.transcript.filter((turn) => turn.speaker === 'assistant').map((turn) => turn.text);
+  expect(assistant).toContain(script.fallbackPhrase);
+  expect(t.logs.some((l) => l.msg === 'openai request failed' && l.stage === 'STT' && l.call_id === callId)).toBe(true);
+  expect(session.status).toBe('completed');
+  expect((await t.rows()).filter((row) => row.call_id === callId)).toHaveLength(1);
+}, 120_000);
+
+test('three concurrent calls: each call hears and answers only its own callee', async () => {
+  const phones = [INTERESTED, NOT_INTERESTED, CALL_LATER];
+  const ids = await Promise.all(phones.map((phone) => t.placeCall(phone)));
+  const sessions = await Promise.all(ids.map((id) => t.waitForEnd(id)));
+  sessions.forEach((session, i) => {
+    expect(userTurns(session)).toEqual(t.simulator().conversationOf(ids[i]!)!.said);
+  });
+  expect(sessions.map((s) => s.final_disposition)).toEqual(['interested', 'not_interested', 'call_later']);
+}, 180_000);
