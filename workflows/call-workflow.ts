@@ -246,6 +246,18 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
     let userTurns = 0;
     let consecutiveFailures = 0;
     let reprompts = 0;
+    /** A turn failed (STT/LLM): the fallback phrase keeps the line alive; repeated failures end the call politely. */
+    const afterFailedTurn = async (lastTurn: boolean): Promise<'ended' | 'continue'> => {
+      consecutiveFailures += 1;
+      if (consecutiveFailures >= script.maxConsecutiveFailures || lastTurn) {
+        session.end_reason = 'repeated_failures';
+        await say(script.failureGoodbye, true, true);
+        if (!hungUp) await hangUp('repeated_failures');
+        return 'ended';
+      }
+      await say(script.fallbackPhrase, false, true);
+      return 'continue';
+    };
     for (;;) {
       const heardSomething = await condition(() => pendingUtterances.length > 0 || hungUp || timeUp, script.silenceRepromptSec * 1000);
       if (!heardSomething) {
@@ -272,14 +284,7 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
       const phrases = await phrasesOf(pendingUtterances.splice(0));
       if (phrases === 'interrupted') continue;
       if (phrases === 'failed') {
-        consecutiveFailures += 1;
-        if (consecutiveFailures >= script.maxConsecutiveFailures) {
-          session.end_reason = 'repeated_failures';
-          await say(script.failureGoodbye, true, true);
-          if (!hungUp) await hangUp('repeated_failures');
-          break;
-        }
-        await say(script.fallbackPhrase, false, true);
+        if ((await afterFailedTurn(false)) === 'ended') break;
         continue;
       }
       if (phrases.length === 0) continue; // noise or silence: not a turn
@@ -299,14 +304,7 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
       );
       if (reply.kind === 'interrupted') continue; // the loop head handles hang-up / time limit
       if (reply.kind === 'failed') {
-        consecutiveFailures += 1;
-        if (consecutiveFailures >= script.maxConsecutiveFailures || lastTurn) {
-          session.end_reason = 'repeated_failures';
-          await say(script.failureGoodbye, true, true);
-          if (!hungUp) await hangUp('repeated_failures');
-          break;
-        }
-        await say(script.fallbackPhrase, false, true);
+        if ((await afterFailedTurn(lastTurn)) === 'ended') break;
         continue;
       }
       consecutiveFailures = 0;
