@@ -5,6 +5,7 @@ import type { Logger } from '../src/logging/logger';
 import { classifyCall } from '../src/openai/call-classifier';
 import { describeOpenAIError, isRetryableOpenAIError } from '../src/openai/client';
 import { generateOperatorReply } from '../src/openai/operator-reply';
+import { metrics } from '../src/metrics/metrics';
 
 export interface DialogSettings {
   chatModel: string;
@@ -23,6 +24,7 @@ export interface DialogActivityDeps {
 
 /** Logs an OpenAI failure (spec 8.2) and tells Temporal whether another attempt can help. */
 function openAIFailure(logger: Logger, stage: 'LLM' | 'classification', callId: string, err: unknown): Error {
+  metrics.errors.inc({ kind: stage === 'LLM' ? 'llm' : 'classification' });
   const described = describeOpenAIError(err);
   logger.error({ call_id: callId, stage, kind: described.kind, status: described.status, err_message: described.message }, 'openai request failed');
   const message = `${stage} failed (${described.kind}): ${described.message}`;
@@ -42,7 +44,8 @@ export function createDialogActivities({ openai, settings, logger }: DialogActiv
       callId: string;
       history: DialogTurn[];
       closingInstruction?: string;
-    }): Promise<{ text: string; isGoodbye: boolean }> {
+    }): Promise<{ text: string; isGoodbye: boolean; llmMs: number }> {
+      const startedAt = performance.now();
       try {
         const reply = await generateOperatorReply(openai, {
           model: settings.chatModel,
@@ -53,7 +56,9 @@ export function createDialogActivities({ openai, settings, logger }: DialogActiv
           maxHistoryTurns: settings.maxHistoryTurns,
           closingInstruction,
         });
-        return { text: reply.text, isGoodbye: reply.isGoodbye };
+        const llmMs = Math.round(performance.now() - startedAt);
+        metrics.stage.observe({ stage: 'llm' }, llmMs / 1000);
+        return { text: reply.text, isGoodbye: reply.isGoodbye, llmMs };
       } catch (err) {
         throw openAIFailure(logger, 'LLM', callId, err);
       }

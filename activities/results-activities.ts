@@ -1,6 +1,7 @@
 import type { CallSession } from '../src/domain/call-session';
 import type { Logger } from '../src/logging/logger';
 import { toResultRow } from '../src/results/result-row';
+import { metrics } from '../src/metrics/metrics';
 import type { ResultsSink } from '../src/results/results-sink';
 
 export interface ResultsActivityDeps {
@@ -14,6 +15,7 @@ export function createResultsActivities({ results, fallbackResults, logger }: Re
   async function write(sink: ResultsSink, session: CallSession) {
     const row = toResultRow(session);
     const { written } = await sink.writeRow(row);
+    if (written) metrics.callsEnded.inc({ status: String(row.status), disposition: String(row.final_disposition) });
     logger.info(
       { call_id: session.id, status: row.status, final_disposition: row.final_disposition, sink: sink.kind, duplicate: !written },
       written ? 'call result row written' : 'call result row already present',

@@ -4,6 +4,7 @@ import type { AudioStore } from '../src/audio-store/audio-store';
 import type { Logger } from '../src/logging/logger';
 import { describeOpenAIError, isRetryableOpenAIError } from '../src/openai/client';
 import { transcribeUtterance } from '../src/openai/speech-to-text';
+import { metrics } from '../src/metrics/metrics';
 
 export interface VoiceActivityDeps {
   openai: OpenAI;
@@ -23,6 +24,8 @@ export interface SpeakResult {
   playedMs: number;
   firstFrameMs: number | null;
   synthesisFirstByteMs: number;
+  voiceToVoiceMs: number | null;
+  greetingMs: number | null;
 }
 
 export function createVoiceActivities({ openai, audioStore, voice, logger }: VoiceActivityDeps) {
@@ -38,8 +41,11 @@ export function createVoiceActivities({ openai, audioStore, voice, logger }: Voi
           language: 'ru',
           timeoutMs: Math.min(voice.sttTimeoutMs, 10_000),
         });
-        return { text, sttMs: Math.round(performance.now() - startedAt) };
+        const sttMs = Math.round(performance.now() - startedAt);
+        metrics.stage.observe({ stage: 'stt' }, sttMs / 1000);
+        return { text, sttMs };
       } catch (err) {
+        metrics.errors.inc({ kind: 'stt' });
         const described = describeOpenAIError(err);
         logger.error({ call_id: callId, stage: 'STT', kind: described.kind, status: described.status, err_message: described.message }, 'openai request failed');
         const message = `STT failed (${described.kind}): ${described.message}`;
@@ -61,6 +67,8 @@ export function createVoiceActivities({ openai, audioStore, voice, logger }: Voi
         interrupted?: boolean;
         first_frame_ms?: number | null;
         synthesis_first_byte_ms?: number;
+        voice_to_voice_ms?: number | null;
+        greeting_ms?: number | null;
         error?: { code: string; message: string };
       };
       if (!response.ok) {
@@ -74,6 +82,8 @@ export function createVoiceActivities({ openai, audioStore, voice, logger }: Voi
         playedMs: body.played_ms ?? 0,
         firstFrameMs: body.first_frame_ms ?? null,
         synthesisFirstByteMs: body.synthesis_first_byte_ms ?? 0,
+        voiceToVoiceMs: body.voice_to_voice_ms ?? null,
+        greetingMs: body.greeting_ms ?? null,
       };
     },
   };

@@ -11,6 +11,7 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { CallActivities } from '../activities';
+import type { SpeakResult } from '../activities/voice-activities';
 import type { CallSession, CallStatus, DialogTurn } from '../src/domain/call-session';
 import { CallDispositionAttribute, CallStatusAttribute } from './search-attributes';
 import type { UnifiedTelephonyEvent } from '../src/telephony/unified-event';
@@ -57,6 +58,8 @@ const TURN_LIMIT_INSTRUCTION =
 const CANNED_CLOSING = 'Спасибо за уделённое время! Всего доброго, до свидания.';
 
 const PRE_ANSWER: readonly CallStatus[] = ['created', 'dialing'];
+/** Text mode has no audio, hence no timings. */
+const TEXT_DELIVERED: SpeakResult = { interrupted: false, playedMs: 0, firstFrameMs: null, synthesisFirstByteMs: 0, voiceToVoiceMs: null, greetingMs: null };
 
 /**
  * One outbound call from `POST /call` to its results row (spec section 3):
@@ -173,13 +176,13 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
   }
 
   /** Puts a reply on the line: spoken through the media gateway (voice) or handed over as text. */
-  async function say(text: string, final = false, fixedPhrase = false): Promise<boolean> {
+  async function say(text: string, final = false, fixedPhrase = false): Promise<SpeakResult | null> {
     const turn = addTurn('assistant', text);
     const outcome = await unlessInterrupted(
       () =>
         input.media === 'voice'
           ? liveTurn.speakText({ callId, text, cache: fixedPhrase })
-          : telephony.deliverAssistantReply({ callId, text, final }).then(() => ({ interrupted: false })),
+          : telephony.deliverAssistantReply({ callId, text, final }).then(() => TEXT_DELIVERED),
       () => hungUp,
     );
     if (outcome.kind === 'interrupted' || (outcome.kind === 'done' && outcome.value.interrupted)) turn.interrupted = true;
@@ -191,12 +194,14 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
         await say(script.fallbackPhrase, false, true);
       }
     }
-    return outcome.kind === 'done';
+    return outcome.kind === 'done' ? outcome.value : null;
   }
 
   /** The callee's phrases as text: audio references are transcribed (STT); noise gives nothing. */
+  let lastSttMs: number | null = null;
   async function phrasesOf(utterances: CalleeUtterance[]): Promise<string[] | 'interrupted' | 'failed'> {
     const texts: string[] = [];
+    lastSttMs = null;
     for (const utterance of utterances) {
       if (utterance.text !== undefined) {
         texts.push(utterance.text.trim());
@@ -207,6 +212,7 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
       const stt = await unlessInterrupted(() => liveTurn.transcribeUtterance({ callId, audioKey }), () => hungUp);
       if (stt.kind === 'interrupted') return 'interrupted';
       if (stt.kind === 'failed') return 'failed';
+      lastSttMs = (lastSttMs ?? 0) + stt.value.sttMs;
       if (stt.value.text !== '') texts.push(stt.value.text);
     }
     return texts.filter((text) => text !== '');
@@ -242,7 +248,11 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
       })
       .catch(() => undefined);
 
-    await say(script.greeting, false, true);
+    const greeting = await say(script.greeting, false, true);
+    if (input.media === 'voice') {
+      session.greeting_ms = greeting?.greetingMs ?? null;
+      session.turn_metrics = [];
+    }
     let userTurns = 0;
     let consecutiveFailures = 0;
     let reprompts = 0;
@@ -309,7 +319,14 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
       }
       consecutiveFailures = 0;
       const final = reply.value.isGoodbye || lastTurn;
-      await say(reply.value.text, final);
+      const spoken = await say(reply.value.text, final);
+      session.turn_metrics?.push({
+        turn: userTurns,
+        stt_ms: lastSttMs,
+        llm_ms: reply.value.llmMs,
+        tts_first_byte_ms: spoken && input.media === 'voice' ? spoken.synthesisFirstByteMs : null,
+        voice_to_voice_ms: spoken?.voiceToVoiceMs ?? null,
+      });
       if (final) {
         session.end_reason = lastTurn ? 'turn_limit' : 'goodbye';
         if (!hungUp) await hangUp(session.end_reason);

@@ -64,6 +64,12 @@ async function main() {
     out(`--- ${call.phone} (${call.persona}) call_id=${session.id}`);
     out(`    status=${session.status} disposition=${session.final_disposition} duration=${session.duration_sec}s end=${session.end_reason}`);
     out(`    summary: ${session.short_summary}`);
+    if (session.greeting_ms !== undefined && session.greeting_ms !== null) out(`    greeting on the line ${session.greeting_ms} ms after answer`);
+    for (const m of session.turn_metrics ?? []) {
+      out(
+        `    turn ${m.turn}: voice-to-voice ${m.voice_to_voice_ms ?? '-'} ms (incl. ${config.env.VAD_SILENCE_MS} ms end-of-phrase silence; STT ${m.stt_ms ?? '-'} ms, LLM ${m.llm_ms ?? '-'} ms, TTS first byte ${m.tts_first_byte_ms ?? '-'} ms)`,
+      );
+    }
     for (const turn of session.transcript) {
       out(`    ${turn.speaker === 'assistant' ? 'Оператор' : 'Абонент '}: ${turn.text}${turn.interrupted ? '  [перебит]' : ''}`);
     }

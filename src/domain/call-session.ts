@@ -19,6 +19,18 @@ export const DialogTurnSchema = z.object({
 });
 export type DialogTurn = z.infer<typeof DialogTurnSchema>;
 
+/** Latency of one voice turn (spec 8.1), from the callee's phrase to the operator's answer on the line. */
+export const TurnMetricsSchema = z.object({
+  /** 1-based index of the callee's turn. */
+  turn: z.number().int(),
+  stt_ms: z.number().nullable(),
+  llm_ms: z.number().nullable(),
+  tts_first_byte_ms: z.number().nullable(),
+  /** End of the callee's speech -> first frame of the reply on the line (includes the endpointing silence). */
+  voice_to_voice_ms: z.number().nullable(),
+});
+export type TurnMetrics = z.infer<typeof TurnMetricsSchema>;
+
 export const CallSessionSchema = z.object({
   id: z.uuid(),
   phone: z.string(),
@@ -34,5 +46,9 @@ export const CallSessionSchema = z.object({
   end_reason: z.string().nullable(),
   /** Set when the call waits for a free line (max concurrent calls reached). */
   queued: z.boolean(),
+  /** Voice calls: answer -> greeting on the line. */
+  greeting_ms: z.number().nullable().optional(),
+  /** Voice calls: per-turn latencies. */
+  turn_metrics: z.array(TurnMetricsSchema).optional(),
 });
 export type CallSession = z.infer<typeof CallSessionSchema>;

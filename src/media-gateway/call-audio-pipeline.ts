@@ -1,6 +1,7 @@
 import { createEndpointer, encodeWav, parseMediaFormat, type Endpointer, type EndpointerEvent, type MediaFormat, type SileroModel } from '../audio';
 import type { AudioRef, AudioStore } from '../audio-store/audio-store';
 import type { Logger } from '../logging/logger';
+import { metrics } from '../metrics/metrics';
 import { CallPlayback, type PlaybackResult } from './call-playback';
 import type { MediaCallHandler } from './gateway-server';
 import type { MediaSession } from './media-session';
@@ -30,6 +31,18 @@ interface CallAudio {
   chain: Promise<void>;
   utterances: number;
   session: MediaSession;
+  /** performance.now() when the callee's last phrase really ended (not when the silence confirmed it). */
+  lastSpeechEndAt: number | null;
+  /** performance.now() when the stream started (the answer), for the greeting latency. */
+  startedAt: number;
+  greeted: boolean;
+}
+
+export interface TurnTiming {
+  /** Callee speech end -> first assistant frame; null when no phrase preceded this playback (greeting). */
+  voiceToVoiceMs: number | null;
+  /** Media start -> first frame, for the first playback of a call (the greeting). */
+  greetingMs: number | null;
 }
 
 /**
@@ -67,7 +80,11 @@ export class CallAudioPipeline implements MediaCallHandler {
       chain: Promise.resolve(),
       utterances: 0,
       session,
+      lastSpeechEndAt: null,
+      startedAt: performance.now(),
+      greeted: false,
     });
+    metrics.activeMediaCalls.inc();
     session.logger.info({ encoding: format.encoding, sample_rate: format.sampleRate }, 'media stream started');
   }
 
@@ -91,6 +108,7 @@ export class CallAudioPipeline implements MediaCallHandler {
     const call = this.calls.get(session.callId);
     if (!call || call.session !== session) return;
     this.calls.delete(session.callId);
+    metrics.activeMediaCalls.dec();
     call.playback.stop();
     call.chain = call.chain
       .then(async () => {
@@ -101,10 +119,32 @@ export class CallAudioPipeline implements MediaCallHandler {
   }
 
   /** Plays assistant audio on a call; rejects when the call has no media stream. */
-  play(callId: string, audio: AsyncIterable<Int16Array>, sourceRate: number, options: { onInterrupt?: () => void } = {}): Promise<PlaybackResult> {
+  async play(
+    callId: string,
+    audio: AsyncIterable<Int16Array>,
+    sourceRate: number,
+    options: { onInterrupt?: () => void } = {},
+  ): Promise<PlaybackResult & TurnTiming> {
     const call = this.calls.get(callId);
-    if (!call) return Promise.reject(new NoMediaSessionError(callId));
-    return call.playback.play(audio, sourceRate, options);
+    if (!call) throw new NoMediaSessionError(callId);
+    const speechEndAt = call.lastSpeechEndAt;
+    call.lastSpeechEndAt = null;
+    const underrunsBefore = call.playback.stats().underruns;
+    const result = await call.playback.play(audio, sourceRate, options);
+    metrics.playbackUnderruns.inc(call.playback.stats().underruns - underrunsBefore);
+    let voiceToVoiceMs: number | null = null;
+    let greetingMs: number | null = null;
+    if (result.firstFrameAt !== null) {
+      if (speechEndAt !== null) {
+        voiceToVoiceMs = Math.round(result.firstFrameAt - speechEndAt);
+        metrics.voiceToVoice.observe(voiceToVoiceMs / 1000);
+      } else if (!call.greeted) {
+        greetingMs = Math.round(result.firstFrameAt - call.startedAt);
+        metrics.stage.observe({ stage: 'greeting' }, greetingMs / 1000);
+      }
+      call.greeted = true;
+    }
+    return { ...result, voiceToVoiceMs, greetingMs };
   }
 
   hasCall(callId: string): boolean {
@@ -121,7 +161,11 @@ export class CallAudioPipeline implements MediaCallHandler {
       }
       return;
     }
-    const speechEndedAt = performance.now();
+    // The phrase ended `positionMs - endMs` ago: that wait is the endpointing silence.
+    const endpointingMs = Math.max(0, call.endpointer.positionMs - event.endMs);
+    const speechEndedAt = performance.now() - endpointingMs;
+    call.lastSpeechEndAt = speechEndedAt;
+    metrics.stage.observe({ stage: 'endpointing' }, endpointingMs / 1000);
     call.utterances += 1;
     const utteranceId = `utt-${String(call.utterances).padStart(3, '0')}`;
     const audio = await this.options.store.put(`${session.callId}/${utteranceId}.wav`, encodeWav(event.utterance, event.sampleRate), event.durationMs);

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Logger } from '../logging/logger';
+import { registry } from '../metrics/metrics';
 import { verifyMediaToken } from './media-token';
 import { MediaSession } from './media-session';
 import { CLOSE, InboundMessageSchema } from './protocol';
@@ -50,6 +51,10 @@ export async function startMediaGateway(options: MediaGatewayOptions): Promise<M
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes ?? 256 * 1024 });
   const server = http.createServer((req, res) => {
     void (async () => {
+      if (req.url === '/metrics') {
+        res.writeHead(200, { 'content-type': registry.contentType }).end(await registry.metrics());
+        return;
+      }
       if (req.url === '/healthz') {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', calls: sessions.size }));
         return;

@@ -3,6 +3,7 @@ import type OpenAI from 'openai';
 import { z } from 'zod';
 import { secretsMatch } from '../api/auth';
 import type { Logger } from '../logging/logger';
+import { metrics } from '../metrics/metrics';
 import { describeOpenAIError } from '../openai/client';
 import { streamSpeech, TTS_SAMPLE_RATE } from '../openai/text-to-speech';
 import { NoMediaSessionError, type CallAudioPipeline } from './call-audio-pipeline';
@@ -28,6 +29,10 @@ export interface SayResult {
   synthesis_first_byte_ms: number;
   /** From the request to the first frame on the line. */
   first_frame_ms: number | null;
+  /** End of the callee's last phrase to the first frame of this reply (null for the greeting). */
+  voice_to_voice_ms: number | null;
+  /** Answer to the first frame of the call's first playback (the greeting). */
+  greeting_ms: number | null;
 }
 
 /**
@@ -116,7 +121,10 @@ export function speechRoutes(deps: { pipeline: CallAudioPipeline; openai: OpenAI
         cached: Boolean(cached),
         synthesis_first_byte_ms: firstByteAt === null ? 0 : Math.round(firstByteAt - startedAt),
         first_frame_ms: result.firstFrameAt === null ? null : Math.round(result.firstFrameAt - startedAt),
+        voice_to_voice_ms: result.voiceToVoiceMs,
+        greeting_ms: result.greetingMs,
       };
+      if (!cached && firstByteAt !== null) metrics.stage.observe({ stage: 'tts_first_byte' }, (firstByteAt - startedAt) / 1000);
       json(res, 200, answer);
     } catch (err) {
       if (err instanceof NoMediaSessionError) {
@@ -124,6 +132,7 @@ export function speechRoutes(deps: { pipeline: CallAudioPipeline; openai: OpenAI
         return true;
       }
       const described = describeOpenAIError(err);
+      metrics.errors.inc({ kind: 'tts' });
       deps.logger.error({ call_id: callId, stage: 'TTS', kind: described.kind, status: described.status, err_message: described.message }, 'openai request failed');
       json(res, 502, { error: { code: 'tts_failed', message: described.message, kind: described.kind } });
     }

@@ -6,6 +6,7 @@ import type { Logger } from '../logging/logger';
 import { RESULT_COLUMNS, rowValues, type ResultRow } from './result-row';
 import type { ResultsSink } from './results-sink';
 import { oneAtATime } from './one-at-a-time';
+import { metrics } from '../metrics/metrics';
 
 export const SHEETS_SCOPE = 'https://www.googleapis.com/auth/spreadsheets';
 export const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
@@ -286,6 +287,7 @@ export class GoogleSheetsSink implements ResultsSink {
 
   private reportFailure(operation: string, err: unknown, callId: string, attempt: number): Failure {
     const failure = describeFailure(err);
+    metrics.errors.inc({ kind: 'sheets' });
     // Only these fields: the error object itself carries the request config with the bearer token.
     this.logger.error(
       {

@@ -41,7 +41,30 @@ test('a full conversation: the callee is heard through audio, answered in speech
   expect(heard.reduce((ms, frame) => ms + frame.length / 8, 0)).toBeGreaterThan(3000);
   expect(heard.filter((frame) => rms(frame) > 300).length).toBeGreaterThan(heard.length / 4);
   expect((await t.rows()).filter((row) => row.call_id === callId)).toHaveLength(1);
+
+  // Every answered turn carries its latencies; voice-to-voice includes the endpointing silence,
+  // so it can never be shorter than STT + LLM alone.
+  expect(session.greeting_ms).toEqual(expect.any(Number));
+  expect(session.turn_metrics).toHaveLength(callee.said.length);
+  for (const turn of session.turn_metrics!) {
+    expect(turn).toMatchObject({ stt_ms: expect.any(Number), llm_ms: expect.any(Number), tts_first_byte_ms: expect.any(Number), voice_to_voice_ms: expect.any(Number) });
+    expect(turn.voice_to_voice_ms!).toBeGreaterThanOrEqual(turn.stt_ms! + turn.llm_ms!);
+  }
 }, 120_000);
+
+test('latencies and call counts are exposed as Prometheus metrics on the gateway and the API', async () => {
+  const gatewayMetrics = await (await fetch(`${t.stack.gateway!.gateway.url.replace(/^ws/, 'http')}/metrics`)).text();
+  const count = (text: string, name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  expect(count(gatewayMetrics, 'voice_to_voice_seconds_count')).toBeGreaterThan(0);
+  expect(gatewayMetrics).toMatch(/turn_stage_seconds_count\{stage="endpointing"\} [1-9]/);
+  expect(gatewayMetrics).toMatch(/turn_stage_seconds_count\{stage="stt"\} [1-9]/);
+  expect(gatewayMetrics).toMatch(/turn_stage_seconds_count\{stage="llm"\} [1-9]/);
+  expect(gatewayMetrics).toMatch(/media_active_calls \d/);
+  const apiMetrics = await (await fetch(`${t.stack.api.url}/metrics`)).text();
+  expect(count(apiMetrics, 'calls_started_total')).toBeGreaterThan(0);
+  expect(apiMetrics).toMatch(/telephony_events_total\{event="answered"\} [1-9]/);
+  expect(apiMetrics).toMatch(/calls_ended_total\{status="completed",disposition="interested"\} [1-9]/);
+});
 
 test('barge-in: callee speech during playback stops it, the cut turn is marked, and the callee is answered', async () => {
   const callId = await t.placeCall(INTERRUPTS);

@@ -15,6 +15,7 @@ import {
   type CallScript,
   type CallWorkflowInput,
 } from '../../../workflows/definitions';
+import { metrics } from '../../metrics/metrics';
 import { secretsMatch } from '../auth';
 import { ApiError } from '../errors';
 import { readJsonBody } from '../request-body';
@@ -105,6 +106,7 @@ export function callRoutes({ config, logger, client, script }: CallRoutesDeps): 
       logger.info({ call_id: callId }, 'call request replayed (Idempotency-Key): nothing new dialed');
     } else {
       logger.info({ call_id: callId, phone }, 'call requested');
+      metrics.callsStarted.inc();
       // Join the line queue now, so calls get a free line in the order they were requested.
       await client.workflow.signalWithStart('CallSlotsWorkflow', {
         workflowId: CALL_SLOTS_WORKFLOW_ID,

@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import type { Client } from '@temporalio/client';
+import { registry } from '../../metrics/metrics';
 
 export function healthRoutes({ client }: { client: Client }): Router {
   const router = new Router();
@@ -16,6 +17,11 @@ export function healthRoutes({ client }: { client: Client }): Router {
       ctx.status = 503;
       ctx.body = { error: { code: 'not_ready', message: 'Temporal is not reachable' } };
     }
+  });
+  /** Prometheus metrics of this process. */
+  router.get('/metrics', async (ctx) => {
+    ctx.type = registry.contentType;
+    ctx.body = await registry.metrics();
   });
   return router;
 }

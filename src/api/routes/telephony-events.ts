@@ -4,6 +4,7 @@ import type { AppConfig } from '../../config/env';
 import type { Logger } from '../../logging/logger';
 import { TELEPHONY_EVENT_TYPES, UnifiedTelephonyEventSchema } from '../../telephony/unified-event';
 import { telephonyEventSignal } from '../../../workflows/definitions';
+import { metrics } from '../../metrics/metrics';
 import { secretsMatch } from '../auth';
 import { ApiError } from '../errors';
 import { describeIssues, readJsonBody } from '../request-body';
@@ -33,6 +34,7 @@ export function telephonyEventRoutes({ config, logger, client }: TelephonyEventR
     }
     const event = parsed.data;
     logger.info({ call_id: event.call_id, event: event.event, reason: event.reason }, 'telephony event');
+    metrics.telephonyEvents.inc({ event: event.event });
 
     const handle = client.workflow.getHandle(event.call_id);
     try {
