@@ -26,6 +26,7 @@ export interface SpeakResult {
   synthesisFirstByteMs: number;
   voiceToVoiceMs: number | null;
   greetingMs: number | null;
+  endpointingMs: number | null;
 }
 
 export function createVoiceActivities({ openai, audioStore, voice, logger }: VoiceActivityDeps) {
@@ -69,6 +70,7 @@ export function createVoiceActivities({ openai, audioStore, voice, logger }: Voi
         synthesis_first_byte_ms?: number;
         voice_to_voice_ms?: number | null;
         greeting_ms?: number | null;
+        endpointing_ms?: number | null;
         error?: { code: string; message: string };
       };
       if (!response.ok) {
@@ -84,6 +86,7 @@ export function createVoiceActivities({ openai, audioStore, voice, logger }: Voi
         synthesisFirstByteMs: body.synthesis_first_byte_ms ?? 0,
         voiceToVoiceMs: body.voice_to_voice_ms ?? null,
         greetingMs: body.greeting_ms ?? null,
+        endpointingMs: body.endpointing_ms ?? null,
       };
     },
   };

@@ -59,7 +59,7 @@ const CANNED_CLOSING = 'Спасибо за уделённое время! Вс�
 
 const PRE_ANSWER: readonly CallStatus[] = ['created', 'dialing'];
 /** Text mode has no audio, hence no timings. */
-const TEXT_DELIVERED: SpeakResult = { interrupted: false, playedMs: 0, firstFrameMs: null, synthesisFirstByteMs: 0, voiceToVoiceMs: null, greetingMs: null };
+const TEXT_DELIVERED: SpeakResult = { interrupted: false, playedMs: 0, firstFrameMs: null, synthesisFirstByteMs: 0, voiceToVoiceMs: null, greetingMs: null, endpointingMs: null };
 
 /**
  * One outbound call from `POST /call` to its results row (spec section 3):
@@ -326,6 +326,7 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
         llm_ms: reply.value.llmMs,
         tts_first_byte_ms: spoken && input.media === 'voice' ? spoken.synthesisFirstByteMs : null,
         voice_to_voice_ms: spoken?.voiceToVoiceMs ?? null,
+        endpointing_ms: spoken?.endpointingMs ?? null,
       });
       if (final) {
         session.end_reason = lastTurn ? 'turn_limit' : 'goodbye';

@@ -61,6 +61,8 @@ export const EnvSchema = z
     /** Per-request time limit; the spec caps STT at 10 s. */
     OPENAI_TIMEOUT_MS: intFromEnv(500, 60_000).default(10_000),
     OPENAI_MAX_RETRIES: intFromEnv(0, 5).default(2),
+    /** Latency the local OpenAI emulator adds (only without OPENAI_API_KEY): none, fast, typical or slow. */
+    OPENAI_EMULATOR_LATENCY: z.enum(['none', 'fast', 'typical', 'slow']).default('none'),
     SYSTEM_PROMPT_FILE: z.string().default('prompts/operator-system-prompt.ru.md'),
     /** Dialog history sent to the model is bounded to this many recent turns. */
     DIALOG_HISTORY_TURNS: intFromEnv(2, 100).default(20),

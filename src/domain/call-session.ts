@@ -28,6 +28,8 @@ export const TurnMetricsSchema = z.object({
   tts_first_byte_ms: z.number().nullable(),
   /** End of the callee's speech -> first frame of the reply on the line (includes the endpointing silence). */
   voice_to_voice_ms: z.number().nullable(),
+  /** The trailing-silence wait that confirmed the end of the phrase. */
+  endpointing_ms: z.number().nullable().optional(),
 });
 export type TurnMetrics = z.infer<typeof TurnMetricsSchema>;
 

@@ -33,6 +33,7 @@ interface CallAudio {
   session: MediaSession;
   /** performance.now() when the callee's last phrase really ended (not when the silence confirmed it). */
   lastSpeechEndAt: number | null;
+  lastEndpointingMs: number | null;
   /** performance.now() when the stream started (the answer), for the greeting latency. */
   startedAt: number;
   greeted: boolean;
@@ -43,6 +44,8 @@ export interface TurnTiming {
   voiceToVoiceMs: number | null;
   /** Media start -> first frame, for the first playback of a call (the greeting). */
   greetingMs: number | null;
+  /** How long the trailing silence wait took before the phrase was handed on. */
+  endpointingMs: number | null;
 }
 
 /**
@@ -81,6 +84,7 @@ export class CallAudioPipeline implements MediaCallHandler {
       utterances: 0,
       session,
       lastSpeechEndAt: null,
+      lastEndpointingMs: null,
       startedAt: performance.now(),
       greeted: false,
     });
@@ -128,7 +132,9 @@ export class CallAudioPipeline implements MediaCallHandler {
     const call = this.calls.get(callId);
     if (!call) throw new NoMediaSessionError(callId);
     const speechEndAt = call.lastSpeechEndAt;
+    const endpointingMs = call.lastEndpointingMs;
     call.lastSpeechEndAt = null;
+    call.lastEndpointingMs = null;
     const underrunsBefore = call.playback.stats().underruns;
     const result = await call.playback.play(audio, sourceRate, options);
     metrics.playbackUnderruns.inc(call.playback.stats().underruns - underrunsBefore);
@@ -144,7 +150,7 @@ export class CallAudioPipeline implements MediaCallHandler {
       }
       call.greeted = true;
     }
-    return { ...result, voiceToVoiceMs, greetingMs };
+    return { ...result, voiceToVoiceMs, greetingMs, endpointingMs: speechEndAt === null ? null : endpointingMs };
   }
 
   hasCall(callId: string): boolean {
@@ -165,6 +171,7 @@ export class CallAudioPipeline implements MediaCallHandler {
     const endpointingMs = Math.max(0, call.endpointer.positionMs - event.endMs);
     const speechEndedAt = performance.now() - endpointingMs;
     call.lastSpeechEndAt = speechEndedAt;
+    call.lastEndpointingMs = Math.round(endpointingMs);
     metrics.stage.observe({ stage: 'endpointing' }, endpointingMs / 1000);
     call.utterances += 1;
     const utteranceId = `utt-${String(call.utterances).padStart(3, '0')}`;

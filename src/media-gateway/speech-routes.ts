@@ -33,6 +33,7 @@ export interface SayResult {
   voice_to_voice_ms: number | null;
   /** Answer to the first frame of the call's first playback (the greeting). */
   greeting_ms: number | null;
+  endpointing_ms: number | null;
 }
 
 /**
@@ -123,6 +124,7 @@ export function speechRoutes(deps: { pipeline: CallAudioPipeline; openai: OpenAI
         first_frame_ms: result.firstFrameAt === null ? null : Math.round(result.firstFrameAt - startedAt),
         voice_to_voice_ms: result.voiceToVoiceMs,
         greeting_ms: result.greetingMs,
+        endpointing_ms: result.endpointingMs,
       };
       if (!cached && firstByteAt !== null) metrics.stage.observe({ stage: 'tts_first_byte' }, (firstByteAt - startedAt) / 1000);
       json(res, 200, answer);

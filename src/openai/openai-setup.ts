@@ -4,6 +4,14 @@ import type { Logger } from '../logging/logger';
 import { createOpenAIClient } from './client';
 import { startOpenAIEmulator, type OpenAIEmulator } from './emulator';
 
+/** Provider latencies the emulator imitates (ms); TTS audio is streamed in real time. */
+export const EMULATOR_LATENCY_PROFILES = {
+  none: {},
+  fast: { sttMs: 250, chatFirstTokenMs: 250, perTokenMs: 10, ttsFirstByteMs: 150, ttsPacing: 1 },
+  typical: { sttMs: 400, chatFirstTokenMs: 350, perTokenMs: 20, ttsFirstByteMs: 250, ttsPacing: 1 },
+  slow: { sttMs: 900, chatFirstTokenMs: 800, perTokenMs: 30, ttsFirstByteMs: 600, ttsPacing: 1 },
+} as const;
+
 export interface ConfiguredOpenAI {
   client: OpenAI;
   /** Set when no OPENAI_API_KEY was given and the local emulator stands in for OpenAI. */
@@ -28,9 +36,13 @@ export async function setUpOpenAI(config: AppConfig, logger: Logger): Promise<Co
       emulator: null,
     };
   }
-  const emulator = await startOpenAIEmulator({ logger: logger.child({ component: 'openai-emulator' }) });
+  const emulator = await startOpenAIEmulator({
+    logger: logger.child({ component: 'openai-emulator' }),
+    latency: EMULATOR_LATENCY_PROFILES[env.OPENAI_EMULATOR_LATENCY],
+    speech: { prewarm: true },
+  });
   logger.warn(
-    { emulator_url: emulator.url },
+    { emulator_url: emulator.url, latency_profile: env.OPENAI_EMULATOR_LATENCY },
     'OPENAI_API_KEY is not set: using the LOCAL OpenAI EMULATOR (rule-based Russian replies, keyword classification), not OpenAI. Set OPENAI_API_KEY to use the real OpenAI API.',
   );
   return {
