@@ -1,6 +1,7 @@
 import { createDialogActivities, type DialogActivityDeps } from './dialog-activities';
 import { createResultsActivities, type ResultsActivityDeps } from './results-activities';
 import { createTelephonyActivities, type TelephonyActivityDeps } from './telephony-activities';
+import { createSpokenReplyActivities } from './spoken-reply-activities';
 import { createVoiceActivities, type VoiceActivityDeps } from './voice-activities';
 
 export type ActivityDeps = TelephonyActivityDeps & DialogActivityDeps & ResultsActivityDeps & VoiceActivityDeps;
@@ -12,6 +13,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDialogActivities(deps),
     ...createResultsActivities(deps),
     ...createVoiceActivities(deps),
+    ...createSpokenReplyActivities(deps),
   };
 }
 

@@ -58,36 +58,46 @@ export function createVoiceActivities({ openai, audioStore, voice, logger }: Voi
 
     /** TTS: the gateway synthesises the text and streams it onto the call's line as it arrives. */
     async speakText({ callId, text, cache }: { callId: string; text: string; cache: boolean }): Promise<SpeakResult> {
-      const response = await fetch(`${voice.gatewayInternalUrl}/internal/calls/${callId}/say`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-internal-secret': voice.gatewaySecret },
-        body: JSON.stringify({ text, cache }),
-      });
-      const body = (await response.json()) as {
-        played_ms?: number;
-        interrupted?: boolean;
-        first_frame_ms?: number | null;
-        synthesis_first_byte_ms?: number;
-        voice_to_voice_ms?: number | null;
-        greeting_ms?: number | null;
-        endpointing_ms?: number | null;
-        error?: { code: string; message: string };
-      };
-      if (!response.ok) {
-        // No media stream means the line is gone: retrying cannot help.
-        const retryable = response.status >= 500 && body.error?.code !== 'no_media_session';
-        const message = `speech failed (${response.status} ${body.error?.code ?? ''}): ${body.error?.message ?? ''}`;
-        throw retryable ? ApplicationFailure.retryable(message, 'SpeechError') : ApplicationFailure.nonRetryable(message, 'NonRetryableSpeechError');
-      }
-      return {
-        interrupted: body.interrupted ?? false,
-        playedMs: body.played_ms ?? 0,
-        firstFrameMs: body.first_frame_ms ?? null,
-        synthesisFirstByteMs: body.synthesis_first_byte_ms ?? 0,
-        voiceToVoiceMs: body.voice_to_voice_ms ?? null,
-        greetingMs: body.greeting_ms ?? null,
-        endpointingMs: body.endpointing_ms ?? null,
-      };
+      return sayOnLine(voice, callId, text, cache);
     },
+  };
+}
+
+/** Asks the media gateway to say `text` on the call's line; resolves when it was played or cut. */
+export async function sayOnLine(
+  voice: Pick<VoiceActivityDeps['voice'], 'gatewayInternalUrl' | 'gatewaySecret'>,
+  callId: string,
+  text: string,
+  cache: boolean,
+): Promise<SpeakResult> {
+  const response = await fetch(`${voice.gatewayInternalUrl}/internal/calls/${callId}/say`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-internal-secret': voice.gatewaySecret },
+    body: JSON.stringify({ text, cache }),
+  });
+  const body = (await response.json()) as {
+    played_ms?: number;
+    interrupted?: boolean;
+    first_frame_ms?: number | null;
+    synthesis_first_byte_ms?: number;
+    voice_to_voice_ms?: number | null;
+    greeting_ms?: number | null;
+    endpointing_ms?: number | null;
+    error?: { code: string; message: string };
+  };
+  if (!response.ok) {
+    // No media stream means the line is gone: retrying cannot help.
+    const retryable = response.status >= 500 && body.error?.code !== 'no_media_session';
+    const message = `speech failed (${response.status} ${body.error?.code ?? ''}): ${body.error?.message ?? ''}`;
+    throw retryable ? ApplicationFailure.retryable(message, 'SpeechError') : ApplicationFailure.nonRetryable(message, 'NonRetryableSpeechError');
+  }
+  return {
+    interrupted: body.interrupted ?? false,
+    playedMs: body.played_ms ?? 0,
+    firstFrameMs: body.first_frame_ms ?? null,
+    synthesisFirstByteMs: body.synthesis_first_byte_ms ?? 0,
+    voiceToVoiceMs: body.voice_to_voice_ms ?? null,
+    greetingMs: body.greeting_ms ?? null,
+    endpointingMs: body.endpointing_ms ?? null,
   };
 }

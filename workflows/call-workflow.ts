@@ -303,6 +303,37 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
       userTurns += 1;
       const lastTurn = userTurns >= limits.maxTurns;
 
+      if (input.media === 'voice') {
+        // The reply is streamed and spoken sentence by sentence in one activity; only a hang-up cuts it.
+        const spoken = await unlessInterrupted(
+          () => liveTurn.replyAndSpeak({ callId, history: session.transcript, closingInstruction: lastTurn ? TURN_LIMIT_INSTRUCTION : undefined }),
+          () => hungUp,
+        );
+        if (spoken.kind === 'interrupted') continue;
+        if (spoken.kind === 'failed') {
+          if ((await afterFailedTurn(lastTurn)) === 'ended') break;
+          continue;
+        }
+        consecutiveFailures = 0;
+        const reply = spoken.value;
+        const turn = addTurn('assistant', reply.text);
+        if (reply.interrupted) turn.interrupted = true;
+        session.turn_metrics?.push({
+          turn: userTurns,
+          stt_ms: lastSttMs,
+          llm_ms: reply.llmMs,
+          tts_first_byte_ms: reply.firstSentence.synthesisFirstByteMs,
+          voice_to_voice_ms: reply.firstSentence.voiceToVoiceMs,
+          endpointing_ms: reply.firstSentence.endpointingMs,
+        });
+        if (reply.isGoodbye || lastTurn) {
+          session.end_reason = lastTurn ? 'turn_limit' : 'goodbye';
+          if (!hungUp) await hangUp(session.end_reason);
+          break;
+        }
+        continue;
+      }
+
       const reply = await unlessInterrupted(
         () =>
           liveTurn.generateOperatorReply({
@@ -319,15 +350,7 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
       }
       consecutiveFailures = 0;
       const final = reply.value.isGoodbye || lastTurn;
-      const spoken = await say(reply.value.text, final);
-      session.turn_metrics?.push({
-        turn: userTurns,
-        stt_ms: lastSttMs,
-        llm_ms: reply.value.llmMs,
-        tts_first_byte_ms: spoken && input.media === 'voice' ? spoken.synthesisFirstByteMs : null,
-        voice_to_voice_ms: spoken?.voiceToVoiceMs ?? null,
-        endpointing_ms: spoken?.endpointingMs ?? null,
-      });
+      await say(reply.value.text, final);
       if (final) {
         session.end_reason = lastTurn ? 'turn_limit' : 'goodbye';
         if (!hungUp) await hangUp(session.end_reason);

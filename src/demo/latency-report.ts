@@ -69,7 +69,7 @@ async function main() {
   row('greeting after answer', greeting, 300);
   row('endpointing wait', stage((t) => t.endpointing_ms));
   row('STT', stage((t) => t.stt_ms));
-  row('LLM (whole reply)', stage((t) => t.llm_ms));
+  row('LLM (to first sentence)', stage((t) => t.llm_ms));
   row('TTS first byte', stage((t) => t.tts_first_byte_ms));
 }
 

@@ -69,13 +69,19 @@ function trimToSentence(text: string): string {
 }
 
 /** One operator reply (spec 5.1 / 6.2): system prompt + bounded history -> next thing to say. */
-export async function generateOperatorReply(client: OpenAI, request: OperatorReplyRequest): Promise<OperatorReply> {
+/** System prompt + bounded history (+ a closing instruction at a limit), as sent to the model. */
+export function buildReplyMessages(request: OperatorReplyRequest): ChatCompletionMessageParam[] {
   const messages: ChatCompletionMessageParam[] = [
     { role: 'system', content: request.systemPrompt },
     ...toChatMessages(boundHistory(request.history, request.maxHistoryTurns)),
   ];
   const closing = request.closingInstruction?.trim();
   if (closing) messages.push({ role: 'system', content: closing });
+  return messages;
+}
+
+export async function generateOperatorReply(client: OpenAI, request: OperatorReplyRequest): Promise<OperatorReply> {
+  const messages = buildReplyMessages(request);
 
   const completion = await client.chat.completions.create(
     {
