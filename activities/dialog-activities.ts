@@ -4,7 +4,7 @@ import type { DialogTurn } from '../src/domain/call-session';
 import type { Logger } from '../src/logging/logger';
 import { classifyCall } from '../src/openai/call-classifier';
 import { describeOpenAIError, isRetryableOpenAIError } from '../src/openai/client';
-import { generateOperatorReply } from '../src/openai/operator-reply';
+import { generateOperatorReply, type OperatorReplyRequest } from '../src/openai/operator-reply';
 import { metrics } from '../src/metrics/metrics';
 
 export interface DialogSettings {
@@ -20,6 +20,19 @@ export interface DialogActivityDeps {
   openai: OpenAI;
   settings: DialogSettings;
   logger: Logger;
+}
+
+/** The model request of an operator reply, from the configured dialog settings. */
+export function replyRequest(settings: DialogSettings, history: DialogTurn[], closingInstruction?: string): OperatorReplyRequest {
+  return {
+    model: settings.chatModel,
+    temperature: settings.temperature,
+    maxOutputTokens: settings.maxOutputTokens,
+    systemPrompt: settings.systemPrompt,
+    history,
+    maxHistoryTurns: settings.maxHistoryTurns,
+    closingInstruction,
+  };
 }
 
 /** Logs an OpenAI failure (spec 8.2) and tells Temporal whether another attempt can help. */
@@ -47,15 +60,7 @@ export function createDialogActivities({ openai, settings, logger }: DialogActiv
     }): Promise<{ text: string; isGoodbye: boolean; llmMs: number }> {
       const startedAt = performance.now();
       try {
-        const reply = await generateOperatorReply(openai, {
-          model: settings.chatModel,
-          temperature: settings.temperature,
-          maxOutputTokens: settings.maxOutputTokens,
-          systemPrompt: settings.systemPrompt,
-          history,
-          maxHistoryTurns: settings.maxHistoryTurns,
-          closingInstruction,
-        });
+        const reply = await generateOperatorReply(openai, replyRequest(settings, history, closingInstruction));
         const llmMs = Math.round(performance.now() - startedAt);
         metrics.stage.observe({ stage: 'llm' }, llmMs / 1000);
         return { text: reply.text, isGoodbye: reply.isGoodbye, llmMs };

@@ -4,7 +4,7 @@ import { metrics } from '../src/metrics/metrics';
 import { describeOpenAIError, isRetryableOpenAIError } from '../src/openai/client';
 import { streamOperatorSentences } from '../src/openai/operator-reply-stream';
 import { splitGoodbyeMarker } from '../src/openai/system-prompt';
-import type { DialogActivityDeps } from './dialog-activities';
+import { replyRequest, type DialogActivityDeps } from './dialog-activities';
 import { sayOnLine, type SpeakResult, type VoiceActivityDeps } from './voice-activities';
 
 export interface SpokenReply {
@@ -33,15 +33,7 @@ export function createSpokenReplyActivities({ openai, settings, voice, logger }:
       let llmMs = 0;
       let firstPlayback: Promise<SpeakResult> | null = null;
       try {
-        for await (const raw of streamOperatorSentences(openai, {
-          model: settings.chatModel,
-          temperature: settings.temperature,
-          maxOutputTokens: settings.maxOutputTokens,
-          systemPrompt: settings.systemPrompt,
-          history,
-          maxHistoryTurns: settings.maxHistoryTurns,
-          closingInstruction,
-        })) {
+        for await (const raw of streamOperatorSentences(openai, replyRequest(settings, history, closingInstruction))) {
           const sentence = splitGoodbyeMarker(raw);
           isGoodbye ||= sentence.isGoodbye;
           if (sentence.text === '') continue;
