@@ -10,6 +10,8 @@ COPY activities ./activities
 RUN npm run build && npm prune --omit=dev
 
 FROM node:24-bookworm-slim
+# eSpeak NG voices the simulated callee (TELEPHONY_PROVIDER=simulated) and the OpenAI emulator.
+RUN apt-get update && apt-get install -y --no-install-recommends espeak-ng && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules

@@ -23,7 +23,6 @@ export class MediaSession {
     readonly callId: string,
     private readonly socket: WebSocket,
     readonly logger: Logger,
-    readonly openedAtMs = Date.now(),
   ) {}
 
   get open(): boolean {
@@ -63,10 +62,6 @@ export class MediaSession {
   clear(): void {
     this.stats.clears += 1;
     this.send({ event: 'clear', sequenceNumber: this.outSequence++ });
-  }
-
-  requestHangup(reason: string): void {
-    this.send({ customEvent: 'hangup', reason });
   }
 
   close(code: number, reason: string): void {

@@ -44,12 +44,11 @@ export const InboundMarkSchema = z.object({
 export const InboundMessageSchema = z.discriminatedUnion('event', [InboundStartSchema, InboundMediaSchema, InboundStopSchema, InboundMarkSchema]);
 export type InboundMessage = z.infer<typeof InboundMessageSchema>;
 
-/** What we send: our own `start`, `media` chunks, `clear` (drop queued audio: barge-in), our `hangup` request. */
+/** What we send: our own `start`, `media` chunks, `clear` (drop queued audio: barge-in). */
 export type OutboundMessage =
   | { event: 'start'; sequenceNumber: number; start: { mediaFormat: { encoding: string; sampleRate: number } } }
   | { event: 'media'; sequenceNumber: number; media: { chunk: number; timestamp: number; payload: string } }
-  | { event: 'clear'; sequenceNumber: number }
-  | { customEvent: 'hangup'; reason: string };
+  | { event: 'clear'; sequenceNumber: number };
 
 /** WebSocket close codes we use. */
 export const CLOSE = {

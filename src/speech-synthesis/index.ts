@@ -9,4 +9,4 @@ export {
   type EspeakOptions,
   type EspeakAudio,
 } from './espeak';
-export { parseWav, encodeWav, wavHeader, int16ToBytes, isWav, muLawToLinear, aLawToLinear, WavFormatError, type PcmAudio } from './wav';
+export { parseWav, wavHeader, isWav, WavFormatError, type PcmAudio } from './wav';

@@ -1,8 +1,10 @@
 /**
  * A small RIFF/WAVE reader and writer for the speech stand-ins (espeak-ng output, the OpenAI
  * emulator's uploads and responses). Mono 16-bit PCM out; reads PCM 8/16/24/32-bit, float32 and
- * G.711 (A-law 6, mu-law 7), mixing channels down to mono. Not part of the production audio path.
+ * G.711 (A-law 6, mu-law 7), mixing channels down to mono. Not part of the production audio path;
+ * writing WAV and G.711 themselves live in src/audio.
  */
+import { alawDecodeSample, mulawDecodeSample } from '../audio/g711';
 
 export interface PcmAudio {
   sampleRate: number;
@@ -77,8 +79,8 @@ function decodeFrames(
   else if (code === FORMAT_PCM && bits === 24) read = (at) => (view.getInt8(at + 2) << 8) | view.getUint8(at + 1);
   else if (code === FORMAT_PCM && bits === 32) read = (at) => view.getInt32(at, true) >> 16;
   else if (code === FORMAT_FLOAT && bits === 32) read = (at) => Math.round(Math.max(-1, Math.min(1, view.getFloat32(at, true))) * 32767);
-  else if (code === FORMAT_MULAW && bits === 8) read = (at) => muLawToLinear(view.getUint8(at));
-  else if (code === FORMAT_ALAW && bits === 8) read = (at) => aLawToLinear(view.getUint8(at));
+  else if (code === FORMAT_MULAW && bits === 8) read = (at) => mulawDecodeSample(view.getUint8(at));
+  else if (code === FORMAT_ALAW && bits === 8) read = (at) => alawDecodeSample(view.getUint8(at));
   else throw new WavFormatError(`unsupported WAV encoding (format ${code}, ${bits} bits)`);
   const out = new Int16Array(frames);
   for (let frame = 0; frame < frames; frame += 1) {
@@ -107,33 +109,4 @@ export function wavHeader(sampleRate: number, dataBytes: number): Buffer {
   header.write('data', 36, 'ascii');
   header.writeUInt32LE(streaming ? 0xffffffff : dataBytes, 40);
   return header;
-}
-
-/** Little-endian bytes of Int16 samples. */
-export function int16ToBytes(samples: Int16Array): Buffer {
-  const out = Buffer.alloc(samples.length * 2);
-  for (let i = 0; i < samples.length; i += 1) out.writeInt16LE(samples[i]!, i * 2);
-  return out;
-}
-
-/** A complete mono 16-bit PCM WAV file. */
-export function encodeWav(audio: PcmAudio): Buffer {
-  return Buffer.concat([wavHeader(audio.sampleRate, audio.samples.length * 2), int16ToBytes(audio.samples)]);
-}
-
-/** G.711 mu-law byte -> linear 16-bit (ITU-T G.711 decode). */
-export function muLawToLinear(byte: number): number {
-  const u = ~byte & 0xff;
-  const exponent = (u >> 4) & 0x07;
-  const magnitude = (((u & 0x0f) << 3) + 0x84) << exponent;
-  return u & 0x80 ? 0x84 - magnitude : magnitude - 0x84;
-}
-
-/** G.711 A-law byte -> linear 16-bit (ITU-T G.711 decode). */
-export function aLawToLinear(byte: number): number {
-  const a = byte ^ 0x55;
-  const exponent = (a >> 4) & 0x07;
-  let magnitude = (a & 0x0f) << 4;
-  magnitude = exponent === 0 ? magnitude + 8 : (magnitude + 0x108) << (exponent - 1);
-  return a & 0x80 ? magnitude : -magnitude;
 }

@@ -11,7 +11,8 @@ import { resampleLinear } from '../../src/openai/emulator/speech/resample';
 import { multipartBoundary, parseMultipart } from '../../src/openai/emulator/speech/multipart';
 import { isMeaningfulTranscript, KNOWN_HALLUCINATIONS, transcribeUtterance } from '../../src/openai/speech-to-text';
 import { synthesizeWithEspeak } from '../../src/speech-synthesis/espeak';
-import { encodeWav, muLawToLinear } from '../../src/speech-synthesis/wav';
+import { mulawDecodeSample } from '../../src/audio/g711';
+import { encodeWav } from '../../src/audio/wav';
 
 function muLawEncode(value: number): number {
   let sample = value;
@@ -27,8 +28,8 @@ function muLawEncode(value: number): number {
 async function phoneWav(text: string, rate = 8000): Promise<Buffer> {
   const audio = await synthesizeWithEspeak(text, { voice: 'ru' });
   const at8k = resampleLinear(audio.samples, audio.sampleRate, 8000);
-  const decoded = Int16Array.from(at8k, (x) => muLawToLinear(muLawEncode(x)));
-  return encodeWav({ sampleRate: rate, samples: rate === 8000 ? decoded : resampleLinear(decoded, 8000, rate) });
+  const decoded = Int16Array.from(at8k, (x) => mulawDecodeSample(muLawEncode(x)));
+  return encodeWav(rate === 8000 ? decoded : resampleLinear(decoded, 8000, rate), rate);
 }
 
 describe('transcribeUtterance against the emulator', () => {
@@ -57,14 +58,14 @@ describe('transcribeUtterance against the emulator', () => {
   });
 
   test('silence and noise give empty text', async () => {
-    const silence = encodeWav({ sampleRate: 8000, samples: new Int16Array(8000) });
+    const silence = encodeWav(new Int16Array(8000), 8000);
     expect(await transcribeUtterance(client, { model: 'gpt-4o-mini-transcribe', wav: silence, language: 'ru' })).toEqual({ text: '', rawText: '' });
     let state = 1;
     const hiss = Int16Array.from({ length: 12000 }, () => {
       state = (state * 48271) % 0x7fffffff;
       return Math.round(((state / 0x7fffffff) * 2 - 1) * 6000);
     });
-    expect((await transcribeUtterance(client, { model: 'whisper-1', wav: encodeWav({ sampleRate: 8000, samples: hiss }), language: 'ru' })).text).toBe('');
+    expect((await transcribeUtterance(client, { model: 'whisper-1', wav: encodeWav(hiss, 8000), language: 'ru' })).text).toBe('');
   });
 
   test('the transcript comes from the audio: the prompt and the file name do not leak into it', async () => {

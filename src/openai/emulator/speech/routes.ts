@@ -2,7 +2,8 @@ import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Logger } from '../../../logging/logger';
 import { synthesizeWithEspeak, EspeakError, ESPEAK_DEFAULT_RATE, ESPEAK_SAMPLE_RATE } from '../../../speech-synthesis/espeak';
-import { int16ToBytes, isWav, parseWav, wavHeader, WavFormatError } from '../../../speech-synthesis/wav';
+import { pcm16ToBuffer } from '../../../audio/pcm';
+import { isWav, parseWav, wavHeader, WavFormatError } from '../../../speech-synthesis/wav';
 import { openAIErrorBody, requestErrorBody } from '../request-schema';
 import type { EmulatorRoute, EmulatorRouteContext } from '../server';
 import { multipartBoundary, MultipartError, parseMultipart } from './multipart';
@@ -195,7 +196,7 @@ export function createSpeechRoutes(options: SpeechRouteOptions = {}): EmulatorRo
         const due = streamStart + (index * chunkMs) / pacing;
         if (!(await pause(due - performance.now(), res))) return;
       }
-      let bytes = int16ToBytes(samples.subarray(offset, offset + chunkSamples));
+      let bytes = pcm16ToBuffer(samples.subarray(offset, offset + chunkSamples));
       if (index === 0 && format === 'wav') bytes = Buffer.concat([wavHeader(EMULATED_TTS_SAMPLE_RATE, 0xffffffff), bytes]);
       if (!(await write(res, bytes))) return;
     }
