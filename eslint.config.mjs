@@ -49,6 +49,19 @@ export default tseslint.config(
     rules: { 'no-console': 'off' },
   },
   {
+    // The VoxEngine scenario runs in Voximplant's cloud, not in Node: plain JS with VoxEngine's globals.
+    files: ['**/*.voxengine.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'script',
+      globals: Object.fromEntries(
+        ['VoxEngine', 'AppEvents', 'CallEvents', 'WebSocketEvents', 'WebSocketAudioEncoding', 'Net', 'Logger', 'setTimeout', 'clearTimeout'].map((name) => [name, 'readonly']),
+      ),
+    },
+    rules: { ...tseslint.configs.disableTypeChecked.rules, 'no-unused-vars': ['error', { caughtErrors: 'none' }], '@typescript-eslint/no-unused-vars': 'off' },
+  },
+  {
     // Test assertions read arbitrary JSON response bodies.
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

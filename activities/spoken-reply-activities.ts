@@ -5,7 +5,9 @@ import { describeOpenAIError, isRetryableOpenAIError } from '../src/openai/clien
 import { streamOperatorSentences } from '../src/openai/operator-reply-stream';
 import { splitGoodbyeMarker } from '../src/openai/system-prompt';
 import { replyRequest, type DialogActivityDeps } from './dialog-activities';
-import { sayOnLine, type SpeakResult, type VoiceActivityDeps } from './voice-activities';
+import { sayOnLine, transcribeStored, type SpeakResult, type VoiceActivityDeps } from './voice-activities';
+import type { TelephonyActivityDeps } from './telephony-activities';
+import { calleeHeardSignal } from '../workflows/definitions';
 
 export interface SpokenReply {
   /** What was actually said (a reply cut by barge-in keeps only its spoken part). */
@@ -18,55 +20,128 @@ export interface SpokenReply {
   firstSentence: SpeakResult;
 }
 
+export interface HeardTurn {
+  /** The callee's phrase as text; '' when the audio was noise (no turn). */
+  heard: string;
+  /** When the transcript was ready (the user turn's timestamp). */
+  heardAt: string;
+  sttMs: number | null;
+  /** The operator's spoken answer; null when nothing was heard, the phrase was superseded or the model failed. */
+  reply: SpokenReply | null;
+  /** The callee had only paused and went on talking: this turn is void, the whole phrase comes again. */
+  superseded: boolean;
+  /** Why there is no reply although something was heard (the model failed). */
+  replyFailure?: string;
+}
+
+export interface HeardUtterance {
+  audioKey: string;
+  utteranceId?: string;
+}
+
 /**
- * A voice turn's reply in one step: the model's answer is streamed, its first sentence goes to the
- * line as soon as it is complete, the rest follows after it (unless the callee talked over it).
- * Voice-to-voice then waits for one sentence, not the whole reply.
+ * A voice turn in one activity (one Temporal round trip): STT of the callee's phrase, then the
+ * model's answer streamed with its first sentence spoken as soon as it is complete and the rest
+ * after it. The gateway holds the first sentence until the end of the phrase is confirmed and
+ * reports `superseded` when the callee went on talking instead.
  */
-export function createSpokenReplyActivities({ openai, settings, voice, logger }: DialogActivityDeps & VoiceActivityDeps) {
-  return {
-    async replyAndSpeak({ callId, history, closingInstruction }: { callId: string; history: DialogTurn[]; closingInstruction?: string }): Promise<SpokenReply> {
-      const startedAt = performance.now();
-      const sentences: string[] = [];
-      let isGoodbye = false;
-      let firstSentence: SpeakResult | null = null;
-      let llmMs = 0;
-      let firstPlayback: Promise<SpeakResult> | null = null;
-      try {
-        for await (const raw of streamOperatorSentences(openai, replyRequest(settings, history, closingInstruction))) {
-          const sentence = splitGoodbyeMarker(raw);
-          isGoodbye ||= sentence.isGoodbye;
-          if (sentence.text === '') continue;
-          sentences.push(sentence.text);
-          if (!firstPlayback) {
-            llmMs = Math.round(performance.now() - startedAt);
-            metrics.stage.observe({ stage: 'llm' }, llmMs / 1000);
-            firstPlayback = sayOnLine(voice, callId, sentence.text, false);
-          }
-        }
-      } catch (err) {
-        metrics.errors.inc({ kind: 'llm' });
-        const described = describeOpenAIError(err);
-        logger.error({ call_id: callId, stage: 'LLM', kind: described.kind, status: described.status, err_message: described.message }, 'openai request failed');
-        // Once something was said the turn stands; before that, Temporal may retry it.
+export function createSpokenReplyActivities(deps: DialogActivityDeps & VoiceActivityDeps & Pick<TelephonyActivityDeps, 'temporal'>) {
+  const { openai, settings, voice, logger, temporal } = deps;
+
+  async function replyAndSpeak(callId: string, history: DialogTurn[], closingInstruction: string | undefined, answering?: string): Promise<SpokenReply | 'superseded'> {
+    const startedAt = performance.now();
+    const sentences: string[] = [];
+    let isGoodbye = false;
+    let llmMs = 0;
+    let firstPlayback: Promise<SpeakResult> | null = null;
+    const stop = new AbortController();
+    try {
+      const request = { ...replyRequest(settings, history, closingInstruction), signal: stop.signal };
+      for await (const raw of streamOperatorSentences(openai, request)) {
+        const sentence = splitGoodbyeMarker(raw);
+        isGoodbye ||= sentence.isGoodbye;
+        if (sentence.text === '') continue;
+        sentences.push(sentence.text);
         if (!firstPlayback) {
-          const message = `LLM failed (${described.kind}): ${described.message}`;
-          throw isRetryableOpenAIError(err)
-            ? ApplicationFailure.retryable(message, 'OpenAIError')
-            : ApplicationFailure.nonRetryable(message, 'NonRetryableOpenAIError');
+          llmMs = Math.round(performance.now() - startedAt);
+          metrics.stage.observe({ stage: 'llm' }, llmMs / 1000);
+          firstPlayback = sayOnLine(voice, callId, sentence.text, false, answering);
+          // A superseded reply stops the model at once, so the continued phrase is answered sooner.
+          firstPlayback.then((result) => result.superseded && stop.abort(), () => undefined);
         }
       }
-      if (!firstPlayback) throw ApplicationFailure.retryable('The model returned an empty operator reply', 'OpenAIError');
-      firstSentence = await firstPlayback;
-      let interrupted = firstSentence.interrupted;
-      let said = [sentences[0]!];
-      const rest = sentences.slice(1).join(' ');
-      if (!interrupted && rest !== '') {
-        const second = await sayOnLine(voice, callId, rest, false);
-        interrupted = second.interrupted;
-        said = sentences;
+    } catch (err) {
+      if (stop.signal.aborted) return 'superseded';
+      metrics.errors.inc({ kind: 'llm' });
+      const described = describeOpenAIError(err);
+      logger.error({ call_id: callId, stage: 'LLM', kind: described.kind, status: described.status, err_message: described.message }, 'openai request failed');
+      // Once something was said the turn stands; before that, the caller decides.
+      if (!firstPlayback) {
+        const message = `LLM failed (${described.kind}): ${described.message}`;
+        throw isRetryableOpenAIError(err)
+          ? ApplicationFailure.retryable(message, 'OpenAIError')
+          : ApplicationFailure.nonRetryable(message, 'NonRetryableOpenAIError');
       }
-      return { text: said.join(' '), isGoodbye: isGoodbye && !interrupted, interrupted, llmMs, firstSentence };
+    }
+    if (!firstPlayback) throw ApplicationFailure.retryable('The model returned an empty operator reply', 'OpenAIError');
+    // The rest is synthesised while the first sentence plays, and queued right behind it on the line
+    // (no gap the callee could take for the end of our phrase); a barge-in drops it unplayed.
+    const rest = stop.signal.aborted ? '' : sentences.slice(1).join(' ');
+    const restPlayback = rest === '' ? null : sayOnLine(voice, callId, rest, false, answering);
+    restPlayback?.catch(() => undefined);
+    const firstSentence = await firstPlayback;
+    if (firstSentence.superseded) return 'superseded';
+    let interrupted = firstSentence.interrupted;
+    let said = [sentences[0]!];
+    if (restPlayback) {
+      const second = await restPlayback;
+      if (!interrupted) said = sentences;
+      interrupted ||= second.interrupted;
+    }
+    return { text: said.join(' '), isGoodbye: isGoodbye && !interrupted, interrupted, llmMs, firstSentence };
+  }
+
+  return {
+    /** STT -> reply -> speech for one callee phrase. STT failures throw (Temporal retries); a model failure is reported. */
+    async hearAndReply({
+      callId,
+      turnKey,
+      utterances,
+      history,
+      closingInstruction,
+    }: {
+      callId: string;
+      /** Passed back in the `calleeHeard` signal. */
+      turnKey: string;
+      utterances: HeardUtterance[];
+      history: DialogTurn[];
+      closingInstruction?: string;
+    }): Promise<HeardTurn> {
+      const texts: string[] = [];
+      let sttMs: number | null = null;
+      for (const utterance of utterances) {
+        const stt = await transcribeStored(deps, callId, utterance.audioKey);
+        sttMs = (sttMs ?? 0) + stt.sttMs;
+        if (stt.text !== '') texts.push(stt.text);
+      }
+      const heard = texts.join(' ').trim();
+      const heardAt = new Date().toISOString();
+      if (heard === '') return { heard, heardAt, sttMs, reply: null, superseded: false };
+      // The transcript shows the callee's words now, and keeps them if the call ends mid-reply;
+      // sent alongside the model request, so the reply does not wait for it.
+      temporal.client.workflow
+        .getHandle(callId)
+        .signal(calleeHeardSignal, { turnKey, text: heard, heardAt })
+        .catch((err: unknown) => logger.warn({ call_id: callId, err: String(err) }, 'could not report the heard phrase early'));
+      const answering = utterances.at(-1)?.utteranceId;
+      try {
+        const reply = await replyAndSpeak(callId, [...history, { speaker: 'user', text: heard, timestamp: heardAt }], closingInstruction, answering);
+        if (reply === 'superseded') return { heard, heardAt, sttMs, reply: null, superseded: true };
+        return { heard, heardAt, sttMs, reply, superseded: false };
+      } catch (err) {
+        // What the callee said stands even if the answer failed: the workflow records it and says the fallback phrase.
+        return { heard, heardAt, sttMs, reply: null, superseded: false, replyFailure: err instanceof Error ? err.message : String(err) };
+      }
     },
   };
 }

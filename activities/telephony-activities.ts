@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Logger } from '../src/logging/logger';
-import type { TelephonyAdapter } from '../src/telephony/telephony-adapter';
+import type { DialReceipt, TelephonyAdapter } from '../src/telephony/telephony-adapter';
 import { requestSlotSignal, type SlotRequest } from '../workflows/definitions';
 
 export interface TelephonyActivityDeps {
@@ -11,13 +11,14 @@ export interface TelephonyActivityDeps {
 
 export function createTelephonyActivities({ telephony, temporal, logger }: TelephonyActivityDeps) {
   return {
-    async initiateCall(request: { callId: string; phone: string; ringTimeoutSec: number }): Promise<void> {
-      await telephony.initiateCall(request);
+    async initiateCall(request: { callId: string; phone: string; ringTimeoutSec: number }): Promise<DialReceipt> {
+      const receipt = await telephony.initiateCall(request);
       logger.info({ call_id: request.callId, provider: telephony.provider }, 'call initiated');
+      return receipt ?? {};
     },
 
-    async hangUpCall({ callId, reason }: { callId: string; reason: string }): Promise<void> {
-      await telephony.hangUp(callId, reason);
+    async hangUpCall({ callId, reason, providerRef }: { callId: string; reason: string; providerRef?: string }): Promise<void> {
+      await telephony.hangUp(callId, reason, providerRef);
       logger.info({ call_id: callId, reason }, 'call hung up');
     },
 

@@ -27,33 +27,15 @@ export interface SpeakResult {
   voiceToVoiceMs: number | null;
   greetingMs: number | null;
   endpointingMs: number | null;
+  /** The phrase this reply answered was unfinished (the callee went on talking): nothing was played. */
+  superseded: boolean;
 }
 
 export function createVoiceActivities({ openai, audioStore, voice, logger }: VoiceActivityDeps) {
   return {
     /** STT of one stored utterance (spec 6.1: language ru, timeout <= 10 s); '' when it was noise. */
     async transcribeUtterance({ callId, audioKey }: { callId: string; audioKey: string }): Promise<{ text: string; sttMs: number }> {
-      const wav = await audioStore.get(audioKey);
-      const startedAt = performance.now();
-      try {
-        const { text } = await transcribeUtterance(openai, {
-          model: voice.sttModel,
-          wav,
-          language: 'ru',
-          timeoutMs: Math.min(voice.sttTimeoutMs, 10_000),
-        });
-        const sttMs = Math.round(performance.now() - startedAt);
-        metrics.stage.observe({ stage: 'stt' }, sttMs / 1000);
-        return { text, sttMs };
-      } catch (err) {
-        metrics.errors.inc({ kind: 'stt' });
-        const described = describeOpenAIError(err);
-        logger.error({ call_id: callId, stage: 'STT', kind: described.kind, status: described.status, err_message: described.message }, 'openai request failed');
-        const message = `STT failed (${described.kind}): ${described.message}`;
-        throw isRetryableOpenAIError(err)
-          ? ApplicationFailure.retryable(message, 'OpenAIError')
-          : ApplicationFailure.nonRetryable(message, 'NonRetryableOpenAIError');
-      }
+      return transcribeStored({ openai, audioStore, voice, logger }, callId, audioKey);
     },
 
     /** TTS: the gateway synthesises the text and streams it onto the call's line as it arrives. */
@@ -63,17 +45,47 @@ export function createVoiceActivities({ openai, audioStore, voice, logger }: Voi
   };
 }
 
+/** Transcribes a stored utterance; failures are logged (spec 8.2) and typed for Temporal's retry policy. */
+export async function transcribeStored(
+  { openai, audioStore, voice, logger }: VoiceActivityDeps,
+  callId: string,
+  audioKey: string,
+): Promise<{ text: string; sttMs: number }> {
+  const wav = await audioStore.get(audioKey);
+  const startedAt = performance.now();
+  try {
+    const { text } = await transcribeUtterance(openai, {
+      model: voice.sttModel,
+      wav,
+      language: 'ru',
+      timeoutMs: Math.min(voice.sttTimeoutMs, 10_000),
+    });
+    const sttMs = Math.round(performance.now() - startedAt);
+    metrics.stage.observe({ stage: 'stt' }, sttMs / 1000);
+    return { text, sttMs };
+  } catch (err) {
+    metrics.errors.inc({ kind: 'stt' });
+    const described = describeOpenAIError(err);
+    logger.error({ call_id: callId, stage: 'STT', kind: described.kind, status: described.status, err_message: described.message }, 'openai request failed');
+    const message = `STT failed (${described.kind}): ${described.message}`;
+    throw isRetryableOpenAIError(err)
+      ? ApplicationFailure.retryable(message, 'OpenAIError')
+      : ApplicationFailure.nonRetryable(message, 'NonRetryableOpenAIError');
+  }
+}
+
 /** Asks the media gateway to say `text` on the call's line; resolves when it was played or cut. */
 export async function sayOnLine(
   voice: Pick<VoiceActivityDeps['voice'], 'gatewayInternalUrl' | 'gatewaySecret'>,
   callId: string,
   text: string,
   cache: boolean,
+  answering?: string,
 ): Promise<SpeakResult> {
   const response = await fetch(`${voice.gatewayInternalUrl}/internal/calls/${callId}/say`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-internal-secret': voice.gatewaySecret },
-    body: JSON.stringify({ text, cache }),
+    body: JSON.stringify({ text, cache, ...(answering !== undefined ? { answering } : {}) }),
   });
   const body = (await response.json()) as {
     played_ms?: number;
@@ -83,6 +95,7 @@ export async function sayOnLine(
     voice_to_voice_ms?: number | null;
     greeting_ms?: number | null;
     endpointing_ms?: number | null;
+    superseded?: boolean;
     error?: { code: string; message: string };
   };
   if (!response.ok) {
@@ -99,5 +112,6 @@ export async function sayOnLine(
     voiceToVoiceMs: body.voice_to_voice_ms ?? null,
     greetingMs: body.greeting_ms ?? null,
     endpointingMs: body.endpointing_ms ?? null,
+    superseded: body.superseded ?? false,
   };
 }

@@ -60,10 +60,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   }
   const target = temporalTargetFrom(options.config, devServer?.address);
   const client = await connectClient(target);
-  const api = await startApiServer({ config: options.config, logger, client, port: options.apiPort, host: options.apiHost });
-  // Providers (and the simulator) call back on the API we just started unless told otherwise.
-  let config: AppConfig = { ...options.config, publicBaseUrl: options.config.env.PUBLIC_BASE_URL ?? api.url };
+  let config: AppConfig = options.config;
   const openai = await setUpOpenAI(config, logger);
+  // The gateway first: the API hands its URL to providers (Voximplant's scenario asks for it).
   let gateway: RunningGateway | null = null;
   if (mediaModeOf(config) === 'voice') {
     gateway = await createMediaGateway({ config, logger, client, openai: openai.client, port: options.gatewayPort, host: options.apiHost });
@@ -74,6 +73,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       mediaGatewayInternalUrl: config.env.MEDIA_GATEWAY_INTERNAL_URL ?? gatewayHttp,
     };
   }
+  const api = await startApiServer({ config, logger, client, port: options.apiPort, host: options.apiHost });
+  // Providers (and the simulator) call back on the API we just started unless told otherwise.
+  config = { ...config, publicBaseUrl: config.env.PUBLIC_BASE_URL ?? api.url };
   const results = options.results ?? createResultsSink(config, logger);
   const connections: NativeConnection[] = [];
   const startWorker = async () => {

@@ -16,6 +16,7 @@ import type { CallSession, CallStatus, DialogTurn } from '../src/domain/call-ses
 import { CallDispositionAttribute, CallStatusAttribute } from './search-attributes';
 import type { UnifiedTelephonyEvent } from '../src/telephony/unified-event';
 import {
+  calleeHeardSignal,
   calleeUtteranceSignal,
   callSessionQuery,
   releaseSlotSignal,
@@ -59,7 +60,7 @@ const CANNED_CLOSING = 'Спасибо за уделённое время! Вс�
 
 const PRE_ANSWER: readonly CallStatus[] = ['created', 'dialing'];
 /** Text mode has no audio, hence no timings. */
-const TEXT_DELIVERED: SpeakResult = { interrupted: false, playedMs: 0, firstFrameMs: null, synthesisFirstByteMs: 0, voiceToVoiceMs: null, greetingMs: null, endpointingMs: null };
+const TEXT_DELIVERED: SpeakResult = { interrupted: false, playedMs: 0, firstFrameMs: null, synthesisFirstByteMs: 0, voiceToVoiceMs: null, greetingMs: null, endpointingMs: null, superseded: false };
 
 /**
  * One outbound call from `POST /call` to its results row (spec section 3):
@@ -85,12 +86,18 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
 
   let slotGranted = false;
   let dialed = false;
+  /** The dial request is on its way: the provider may report progress before the activity returns. */
+  let dialRequested = false;
+  /** The provider's handle of the call, for hanging up from any worker. */
+  let providerRef: string | undefined;
   /** Set when the provider reports busy / no answer / error / hang-up before the callee answered. */
   let preAnswerOutcome: { status: 'no_answer' | 'failed'; reason: string } | null = null;
   let hungUp = false;
   let timeUp = false;
   let answeredAtMs: number | null = null;
   const pendingUtterances: CalleeUtterance[] = [];
+  /** The voice turn in progress, and its user turn once the `calleeHeard` signal recorded it. */
+  let currentTurn: { key: string; userTurn: DialogTurn | null } | null = null;
   const seenEventIds = new Set<string>();
 
   const setStatus = (status: CallStatus) => {
@@ -99,18 +106,27 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
     upsertSearchAttributes([{ key: CallStatusAttribute, value: status }]);
   };
   const nowIso = () => new Date(Date.now()).toISOString();
-  const addTurn = (speaker: DialogTurn['speaker'], text: string): DialogTurn => {
-    const turn: DialogTurn = { speaker, text, timestamp: nowIso() };
+  const addTurn = (speaker: DialogTurn['speaker'], text: string, timestamp = nowIso()): DialogTurn => {
+    const turn: DialogTurn = { speaker, text, timestamp };
     session.transcript.push(turn);
     return turn;
   };
 
   setHandler(callSessionQuery, () => session);
+  setHandler(calleeHeardSignal, (heard) => {
+    if (currentTurn?.key !== heard.turnKey || currentTurn.userTurn || heard.text.trim() === '') return;
+    currentTurn.userTurn = addTurn('user', heard.text, heard.heardAt);
+  });
   setHandler(slotGrantedSignal, () => {
     slotGranted = true;
   });
   setHandler(calleeUtteranceSignal, (utterance) => {
     const hasContent = (utterance.text ?? '').trim() !== '' || utterance.audio !== undefined;
+    if (utterance.supersedes !== undefined) {
+      // The callee went on after a pause: the provisional part is replaced by the whole phrase.
+      const stale = pendingUtterances.findIndex((pending) => pending.utteranceId === utterance.supersedes);
+      if (stale >= 0) pendingUtterances.splice(stale, 1);
+    }
     if (session.status === 'in_progress' && !hungUp && hasContent) pendingUtterances.push(utterance);
   });
   // Provider events may come twice or out of order: each one only ever moves the call forward.
@@ -122,10 +138,10 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
     const beforeAnswer = PRE_ANSWER.includes(session.status) && preAnswerOutcome === null;
     switch (event.event) {
       case 'ringing':
-        if (session.status === 'created' && dialed && preAnswerOutcome === null) setStatus('dialing');
+        if (session.status === 'created' && dialRequested && preAnswerOutcome === null) setStatus('dialing');
         break;
       case 'answered':
-        if (beforeAnswer && dialed) {
+        if (beforeAnswer && dialRequested) {
           answeredAtMs = Date.now();
           session.started_at = nowIso();
           setStatus('in_progress');
@@ -197,30 +213,14 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
     return outcome.kind === 'done' ? outcome.value : null;
   }
 
-  /** The callee's phrases as text: audio references are transcribed (STT); noise gives nothing. */
-  let lastSttMs: number | null = null;
-  async function phrasesOf(utterances: CalleeUtterance[]): Promise<string[] | 'interrupted' | 'failed'> {
-    const texts: string[] = [];
-    lastSttMs = null;
-    for (const utterance of utterances) {
-      if (utterance.text !== undefined) {
-        texts.push(utterance.text.trim());
-        continue;
-      }
-      if (!utterance.audio) continue;
-      const audioKey = utterance.audio.key;
-      const stt = await unlessInterrupted(() => liveTurn.transcribeUtterance({ callId, audioKey }), () => hungUp);
-      if (stt.kind === 'interrupted') return 'interrupted';
-      if (stt.kind === 'failed') return 'failed';
-      lastSttMs = (lastSttMs ?? 0) + stt.value.sttMs;
-      if (stt.value.text !== '') texts.push(stt.value.text);
-    }
-    return texts.filter((text) => text !== '');
+  /** Text mode: the callee's phrases arrive as text. */
+  function phrasesOf(utterances: CalleeUtterance[]): string[] {
+    return utterances.map((utterance) => (utterance.text ?? '').trim()).filter((text) => text !== '');
   }
 
   async function hangUp(reason: string): Promise<void> {
     try {
-      await telephony.hangUpCall({ callId, reason });
+      await telephony.hangUpCall({ callId, reason, ...(providerRef !== undefined ? { providerRef } : {}) });
     } catch (err) {
       log.error('hang-up failed', { call_id: callId, error: causeOf(err) });
     }
@@ -291,36 +291,56 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
         break;
       }
       // Phrases that arrived while we were busy form one turn.
-      const phrases = await phrasesOf(pendingUtterances.splice(0));
-      if (phrases === 'interrupted') continue;
-      if (phrases === 'failed') {
-        if ((await afterFailedTurn(false)) === 'ended') break;
-        continue;
-      }
-      if (phrases.length === 0) continue; // noise or silence: not a turn
-      reprompts = 0;
-      addTurn('user', phrases.join(' '));
-      userTurns += 1;
-      const lastTurn = userTurns >= limits.maxTurns;
+      const batch = pendingUtterances.splice(0);
 
       if (input.media === 'voice') {
-        // The reply is streamed and spoken sentence by sentence in one activity; only a hang-up cuts it.
-        const spoken = await unlessInterrupted(
-          () => liveTurn.replyAndSpeak({ callId, history: session.transcript, closingInstruction: lastTurn ? TURN_LIMIT_INSTRUCTION : undefined }),
+        const lastTurn = userTurns + 1 >= limits.maxTurns;
+        const utterances = batch.flatMap((u) => (u.audio ? [{ audioKey: u.audio.key, ...(u.utteranceId !== undefined ? { utteranceId: u.utteranceId } : {}) }] : []));
+        if (utterances.length === 0) continue;
+        // STT, the streamed reply and its speech in one step; only a hang-up cuts it.
+        const turnKey = utterances.map((u) => u.audioKey).join('+');
+        currentTurn = { key: turnKey, userTurn: null };
+        const turn = await unlessInterrupted(
+          () =>
+            liveTurn.hearAndReply({
+              callId,
+              turnKey,
+              utterances,
+              history: session.transcript,
+              closingInstruction: lastTurn ? TURN_LIMIT_INSTRUCTION : undefined,
+            }),
           () => hungUp,
         );
-        if (spoken.kind === 'interrupted') continue;
-        if (spoken.kind === 'failed') {
+        const early = currentTurn.userTurn;
+        currentTurn = null;
+        if (turn.kind === 'interrupted') continue; // hung up: what was heard is already recorded
+        if (turn.kind === 'failed') {
+          // STT failed: nothing was understood, the fallback phrase asks again.
+          if ((await afterFailedTurn(false)) === 'ended') break;
+          continue;
+        }
+        const heard = turn.value;
+        if (heard.superseded) {
+          // The callee was only pausing: the partial phrase gives way to the whole one.
+          if (early) session.transcript.splice(session.transcript.indexOf(early), 1);
+          continue;
+        }
+        if (heard.heard === '') continue; // noise: not a turn
+        reprompts = 0;
+        if (!early) addTurn('user', heard.heard, heard.heardAt);
+        userTurns += 1;
+        if (!heard.reply) {
+          log.error('operator reply failed', { call_id: callId, error: heard.replyFailure ?? 'no reply' });
           if ((await afterFailedTurn(lastTurn)) === 'ended') break;
           continue;
         }
         consecutiveFailures = 0;
-        const reply = spoken.value;
-        const turn = addTurn('assistant', reply.text);
-        if (reply.interrupted) turn.interrupted = true;
+        const reply = heard.reply;
+        const assistantTurn = addTurn('assistant', reply.text);
+        if (reply.interrupted) assistantTurn.interrupted = true;
         session.turn_metrics?.push({
           turn: userTurns,
-          stt_ms: lastSttMs,
+          stt_ms: heard.sttMs,
           llm_ms: reply.llmMs,
           tts_first_byte_ms: reply.firstSentence.synthesisFirstByteMs,
           voice_to_voice_ms: reply.firstSentence.voiceToVoiceMs,
@@ -333,6 +353,13 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
         }
         continue;
       }
+
+      const phrases = phrasesOf(batch);
+      if (phrases.length === 0) continue;
+      reprompts = 0;
+      addTurn('user', phrases.join(' '));
+      userTurns += 1;
+      const lastTurn = userTurns >= limits.maxTurns;
 
       const reply = await unlessInterrupted(
         () =>
@@ -428,7 +455,9 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
   try {
     await waitForFreeLine();
     try {
-      await telephony.initiateCall({ callId, phone: input.phone, ringTimeoutSec: limits.ringTimeoutSec });
+      dialRequested = true;
+      const receipt = await telephony.initiateCall({ callId, phone: input.phone, ringTimeoutSec: limits.ringTimeoutSec });
+      providerRef = receipt.providerRef;
       dialed = true;
     } catch (err) {
       preAnswerOutcome = { status: 'failed', reason: `dial failed: ${causeOf(err)}` };

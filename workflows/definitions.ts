@@ -55,10 +55,22 @@ export interface CalleeUtterance {
   /** When the callee stopped speaking (ISO). */
   endedAt?: string;
   utteranceId?: string;
+  /** Sent after a short pause only: the callee may go on, and then a later utterance supersedes it. */
+  tentative?: boolean;
+  /** The provisional utterance this one replaces (the same phrase, continued). */
+  supersedes?: string;
 }
 
 export const telephonyEventSignal = defineSignal<[UnifiedTelephonyEvent]>('telephonyEvent');
 export const calleeUtteranceSignal = defineSignal<[CalleeUtterance]>('calleeUtterance');
+/** Sent by the voice turn as soon as STT is done, so the callee's words are recorded before the reply. */
+export interface CalleeHeard {
+  /** Identifies the turn (its utterance keys), so a late or repeated signal changes nothing. */
+  turnKey: string;
+  text: string;
+  heardAt: string;
+}
+export const calleeHeardSignal = defineSignal<[CalleeHeard]>('calleeHeard');
 /** Sent by the call-slots workflow when this call may start dialing. */
 export const slotGrantedSignal = defineSignal('slotGranted');
 export const callSessionQuery = defineQuery<CallSession>('callSession');

@@ -8,6 +8,7 @@ import { openApiRoutes } from './openapi';
 import { callRoutes } from './routes/calls';
 import { healthRoutes } from './routes/health';
 import { telephonyEventRoutes } from './routes/telephony-events';
+import { voximplantSessionRoutes } from './routes/voximplant-session';
 
 const TEMPORAL_REQUEST_DEADLINE_MS = 5000;
 
@@ -25,7 +26,7 @@ export function createApiApp(deps: ApiDeps): Koa {
   app.use(errorMiddleware(deps.logger));
   // Every Temporal call a request makes is bounded, so an unreachable cluster answers 503 quickly.
   app.use((ctx, next) => deps.client.connection.withDeadline(Date.now() + TEMPORAL_REQUEST_DEADLINE_MS, next));
-  for (const router of [callRoutes(deps), telephonyEventRoutes(deps), healthRoutes(deps), openApiRoutes()]) {
+  for (const router of [callRoutes(deps), telephonyEventRoutes(deps), voximplantSessionRoutes(deps), healthRoutes(deps), openApiRoutes()]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

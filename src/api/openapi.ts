@@ -8,6 +8,8 @@ import {
   TelephonyEventRequestSchema,
   TelephonyEventResponseSchema,
 } from './schemas';
+import { VoximplantWebhookSchema } from '../telephony/voximplant/voximplant-events';
+import { VoximplantSessionResponseSchema } from './routes/voximplant-session';
 
 const schema = (s: z.ZodType, io: 'input' | 'output' = 'output') => z.toJSONSchema(s, { target: 'openapi-3.0', io, unrepresentable: 'any' });
 const json = (ref: string) => ({ 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } });
@@ -29,6 +31,8 @@ export function buildOpenApiDocument() {
         CallSession: schema(CallSessionResponseSchema),
         TelephonyEvent: schema(TelephonyEventRequestSchema, 'input'),
         TelephonyEventResponse: schema(TelephonyEventResponseSchema),
+        VoximplantEvent: schema(VoximplantWebhookSchema, 'input'),
+        VoximplantSession: schema(VoximplantSessionResponseSchema),
         Error: schema(ErrorResponseSchema),
       },
     },
@@ -75,6 +79,32 @@ export function buildOpenApiDocument() {
             '400': error('unknown_event or invalid_body'),
             '401': error('unauthorized'),
             '404': error('not_found: unknown call'),
+          },
+        },
+      },
+      '/telephony/events/voximplant': {
+        post: {
+          summary: 'Call events from our VoxEngine scenario (translated to the unified events)',
+          security: [{ webhookSecret: [] }],
+          requestBody: { required: true, content: json('VoximplantEvent') },
+          responses: {
+            '200': { description: 'Event delivered', content: json('TelephonyEventResponse') },
+            '400': error('unknown_event or invalid_body'),
+            '401': error('unauthorized'),
+            '404': error('not_found: unknown call'),
+          },
+        },
+      },
+      '/telephony/voximplant/calls/{call_id}/session': {
+        get: {
+          summary: 'What the VoxEngine scenario needs to dial and bridge a call',
+          security: [{ webhookSecret: [] }],
+          parameters: [{ name: 'call_id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+          responses: {
+            '200': { description: 'Call session for the scenario', content: json('VoximplantSession') },
+            '401': error('unauthorized'),
+            '404': error('not_found'),
+            '409': error('call_not_dialing'),
           },
         },
       },

@@ -18,6 +18,12 @@ export interface EndpointerOptions {
   /** Trailing silence that ends a phrase. Default 500. */
   silenceMs?: number;
   /**
+   * A shorter silence after which the phrase so far is handed on provisionally (`speechPause`), so
+   * the reply can be prepared while the full `silenceMs` is still being waited for; if the callee
+   * goes on talking, `speechResumed` withdraws it. Unset: no provisional ends.
+   */
+  tentativeSilenceMs?: number;
+  /**
    * Speech needed before a phrase counts (clicks, coughs and line noise are shorter). Default 150: a brisk
    * "Да." scores only 160-224 ms of speech windows, and Silero itself already scores clicks and hiss near 0.
    */
@@ -49,7 +55,18 @@ export interface SpeechEndEvent {
   forced: boolean;
 }
 
-export type EndpointerEvent = SpeechStartEvent | SpeechEndEvent;
+/** The phrase so far, after `tentativeSilenceMs` of silence: probably its end, not yet confirmed. */
+export interface SpeechPauseEvent extends Omit<SpeechEndEvent, 'type'> {
+  type: 'speechPause';
+}
+
+/** Speech again after a `speechPause`: that provisional phrase was not the end. */
+export interface SpeechResumedEvent {
+  type: 'speechResumed';
+  atMs: number;
+}
+
+export type EndpointerEvent = SpeechStartEvent | SpeechEndEvent | SpeechPauseEvent | SpeechResumedEvent;
 
 export interface Endpointer {
   /**
@@ -74,6 +91,8 @@ export function createEndpointer(options: EndpointerOptions): Endpointer {
   const speechThreshold = options.speechThreshold ?? 0.5;
   const silenceThreshold = options.silenceThreshold ?? Math.max(0.01, speechThreshold - 0.15);
   const silenceSamples = toSamples(options.silenceMs ?? 500);
+  const tentativeSamples =
+    options.tentativeSilenceMs !== undefined && options.tentativeSilenceMs < (options.silenceMs ?? 500) ? toSamples(options.tentativeSilenceMs) : null;
   const minSpeechSamples = toSamples(options.minSpeechMs ?? 150);
   const preRoll = toSamples(options.preRollMs ?? 200);
   const postRoll = toSamples(options.postRollMs ?? 100);
@@ -90,15 +109,22 @@ export function createEndpointer(options: EndpointerOptions): Endpointer {
   let lastVoicedEnd = 0;
   let voicedSamples = 0;
   let silenceRun = 0;
+  /** A `speechPause` went out for the current silence run. */
+  let paused = false;
 
-  const endPhrase = (endSample: number, forced: boolean): SpeechEndEvent => {
+  const phraseAudio = (endSample: number, forced: boolean): Omit<SpeechEndEvent, 'type'> => {
     const audioStart = Math.max(historyStart, startSample - preRoll);
     const audioEnd = Math.min(analysed, forced ? endSample : endSample + postRoll);
     const utterance = concatPcm(history).slice(audioStart - historyStart, audioEnd - historyStart);
-    phase = 'silence';
     const startMs = toMs(startSample);
     const endMs = toMs(endSample);
-    return { type: 'speechEnd', utterance, sampleRate: rate, audioStartMs: toMs(audioStart), startMs, endMs, durationMs: endMs - startMs, forced };
+    return { utterance, sampleRate: rate, audioStartMs: toMs(audioStart), startMs, endMs, durationMs: endMs - startMs, forced };
+  };
+  const endPhrase = (endSample: number, forced: boolean): SpeechEndEvent => {
+    const phrase = phraseAudio(endSample, forced);
+    phase = 'silence';
+    paused = false;
+    return { type: 'speechEnd', ...phrase };
   };
 
   const trimHistory = () => {
@@ -124,6 +150,10 @@ export function createEndpointer(options: EndpointerOptions): Endpointer {
       voicedSamples += frame.length;
       lastVoicedEnd = analysed;
       silenceRun = 0;
+      if (paused) {
+        paused = false;
+        events.push({ type: 'speechResumed', atMs: toMs(windowStart) });
+      }
     } else {
       silenceRun += frame.length;
     }
@@ -138,6 +168,10 @@ export function createEndpointer(options: EndpointerOptions): Endpointer {
     if (phase === 'speech') {
       if (silenceRun >= silenceSamples) events.push(endPhrase(lastVoicedEnd, false));
       else if (analysed - startSample >= maxUtterance) events.push(endPhrase(analysed, true));
+      else if (tentativeSamples !== null && !paused && silenceRun >= tentativeSamples) {
+        paused = true;
+        events.push({ type: 'speechPause', ...phraseAudio(lastVoicedEnd, false) });
+      }
     }
     trimHistory();
   };
@@ -188,6 +222,7 @@ export function createEndpointer(options: EndpointerOptions): Endpointer {
         pending = new Int16Array(0);
         history = [];
         phase = 'silence';
+        paused = false;
         return events;
       }),
     get positionMs() {

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { SimulatedTelephonyConfigSchema } from '../telephony/simulated/callee-behaviours';
+import { VoximplantServiceAccountSchema, type VoximplantServiceAccount } from '../telephony/voximplant/service-account';
+import { VoximplantSettingsSchema, type VoximplantSettings } from '../telephony/voximplant/voximplant-settings';
+import { SipTrunkConfigSchema, type SipTrunkConfig } from '../telephony/sip/presets';
 
 /**
  * One schema for the whole environment (spec section 9 plus what running on Temporal needs).
@@ -75,9 +78,18 @@ export const EnvSchema = z
     /** The local results file, used when Google Sheets is not configured. */
     RESULTS_CSV_PATH: z.string().default('.data/results.csv'),
 
-    /** simulated: a virtual callee speaking over the media gateway; simulated-text: the same callee in text (fast, no audio). */
-    TELEPHONY_PROVIDER: z.enum(['simulated', 'simulated-text']).default('simulated'),
+    /**
+     * simulated: a virtual callee speaking over the media gateway; simulated-text: the same callee in
+     * text (fast, no audio); voximplant: real calls through Voximplant (our VoxEngine scenario);
+     * sip: a SIP trunk (Zadarma / Novofon, Mango Office, Asterisk...) dialed by the media gateway.
+     */
+    TELEPHONY_PROVIDER: z.enum(['simulated', 'simulated-text', 'voximplant', 'sip']).default('simulated'),
+    /**
+     * The provider's secret: for voximplant the service account key JSON (or use
+     * TELEPHONY_CREDENTIALS_FILE); for sip the SIP password (unless TELEPHONY_CONFIG has one).
+     */
     TELEPHONY_API_KEY: optionalText,
+    TELEPHONY_CREDENTIALS_FILE: optionalText,
     /** Provider settings as JSON; for `simulated`: {"default": "answer", "numbers": {"+79990000001": "busy"}}. */
     TELEPHONY_CONFIG: optionalText.refine(isJson, 'is not valid JSON'),
 
@@ -94,6 +106,11 @@ export const EnvSchema = z
     AUDIO_STORE_DIR: z.string().default('.data/audio'),
     /** End of the callee's phrase = this much trailing silence. */
     VAD_SILENCE_MS: intFromEnv(100, 3000).default(500),
+    /**
+     * After this much silence the phrase so far already goes to STT and the model (preemptive reply);
+     * the reply is played only once VAD_SILENCE_MS confirms the end, and dropped if the callee goes on. 0 = off.
+     */
+    VAD_EARLY_SILENCE_MS: intFromEnv(0, 3000).default(200),
     /** Sounds shorter than this are not phrases (a lone «Да.» is ~160-220 ms of speech; Silero already ignores clicks). */
     VAD_MIN_SPEECH_MS: intFromEnv(50, 2000).default(150),
 
@@ -142,6 +159,10 @@ export interface AppConfig {
   mediaGatewayPublicUrl: string;
   /** http(s):// base of the gateway's internal API. */
   mediaGatewayInternalUrl: string;
+  /** Present when TELEPHONY_PROVIDER=sip: the trunk the media gateway registers with and dials through. */
+  sipTrunk?: SipTrunkConfig;
+  /** Present when TELEPHONY_PROVIDER=voximplant. */
+  voximplant?: { settings: VoximplantSettings; account: VoximplantServiceAccount };
   /** Present when Sheets is configured; otherwise results go to the CSV file. */
   googleServiceAccount?: GoogleServiceAccount;
   /** True when a development default stands in for a secret (logged loudly at startup). */
@@ -170,6 +191,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       throw new ConfigError(simulated.error.issues.map((i) => `TELEPHONY_CONFIG.${i.path.join('.')} ${i.message}`));
     }
   }
+
+  const voximplant = env.TELEPHONY_PROVIDER === 'voximplant' ? loadVoximplant(env) : undefined;
+  const sipTrunk = env.TELEPHONY_PROVIDER === 'sip' ? loadSipTrunk(env) : undefined;
 
   let googleServiceAccount: GoogleServiceAccount | undefined;
   if (env.GOOGLE_SHEETS_SPREADSHEET_ID) {
@@ -206,6 +230,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     env.MEDIA_TOKEN_SECRET,
     googleServiceAccount?.private_key,
     googleServiceAccount?.private_key_id,
+    voximplant?.account.private_key,
+    sipTrunk?.password,
   ].filter((value): value is string => typeof value === 'string' && value.length >= 6);
 
   return {
@@ -217,9 +243,58 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     mediaGatewayPublicUrl: (env.MEDIA_GATEWAY_PUBLIC_URL ?? `ws://127.0.0.1:${env.MEDIA_GATEWAY_PORT}`).replace(/\/$/, ''),
     mediaGatewayInternalUrl: (env.MEDIA_GATEWAY_INTERNAL_URL ?? `http://127.0.0.1:${env.MEDIA_GATEWAY_PORT}`).replace(/\/$/, ''),
     googleServiceAccount,
+    ...(voximplant ? { voximplant } : {}),
+    ...(sipTrunk ? { sipTrunk } : {}),
     usingDevSecrets: !env.API_AUTH_KEY || !env.TELEPHONY_WEBHOOK_SECRET || !env.MEDIA_TOKEN_SECRET,
     secrets,
   };
+}
+
+/** Voximplant: settings from TELEPHONY_CONFIG, the service account key from TELEPHONY_API_KEY or TELEPHONY_CREDENTIALS_FILE. */
+function loadVoximplant(env: Env): { settings: VoximplantSettings; account: VoximplantServiceAccount } {
+  const problems: string[] = [];
+  let settings: VoximplantSettings | undefined;
+  const parsedSettings = VoximplantSettingsSchema.safeParse(env.TELEPHONY_CONFIG ? JSON.parse(env.TELEPHONY_CONFIG) : undefined);
+  if (parsedSettings.success) settings = parsedSettings.data;
+  else if (!env.TELEPHONY_CONFIG) problems.push('TELEPHONY_CONFIG is required for voximplant: {"rule_id": ..., "caller_id": "+7..."}');
+  else problems.push(...parsedSettings.error.issues.map((i) => `TELEPHONY_CONFIG.${i.path.join('.')} ${i.message}`));
+
+  let raw = env.TELEPHONY_API_KEY;
+  if (!raw && env.TELEPHONY_CREDENTIALS_FILE) {
+    try {
+      raw = readFileSync(env.TELEPHONY_CREDENTIALS_FILE, 'utf8');
+    } catch {
+      problems.push(`TELEPHONY_CREDENTIALS_FILE cannot be read: ${env.TELEPHONY_CREDENTIALS_FILE}`);
+    }
+  }
+  let account: VoximplantServiceAccount | undefined;
+  if (!raw) {
+    if (!env.TELEPHONY_CREDENTIALS_FILE) problems.push('TELEPHONY_API_KEY (service account key JSON) or TELEPHONY_CREDENTIALS_FILE is required for voximplant');
+  } else {
+    try {
+      const parsed = VoximplantServiceAccountSchema.safeParse(JSON.parse(raw));
+      if (parsed.success) account = parsed.data;
+      else problems.push('the Voximplant key is not a service account key (needs account_id, key_id and private_key)');
+    } catch {
+      problems.push('the Voximplant key (TELEPHONY_API_KEY / TELEPHONY_CREDENTIALS_FILE) is not valid JSON');
+    }
+  }
+  if (problems.length > 0 || !settings || !account) throw new ConfigError(problems);
+  return { settings, account };
+}
+
+/** SIP: the trunk from TELEPHONY_CONFIG ({"preset": "zadarma" | "novofon" | "mango" | "asterisk" | "generic", ...}). */
+function loadSipTrunk(env: Env): SipTrunkConfig {
+  if (!env.TELEPHONY_CONFIG) throw new ConfigError(['TELEPHONY_CONFIG is required for sip: {"preset": "zadarma", "username": "..."}']);
+  const raw = JSON.parse(env.TELEPHONY_CONFIG) as Record<string, unknown>;
+  const withPassword = raw.password === undefined && env.TELEPHONY_API_KEY ? { ...raw, password: env.TELEPHONY_API_KEY } : raw;
+  const parsed = SipTrunkConfigSchema.safeParse(withPassword);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => (i.path[0] === 'password' ? 'TELEPHONY_API_KEY (the SIP password) or TELEPHONY_CONFIG.password is required for sip' : `TELEPHONY_CONFIG.${i.path.join('.')} ${i.message}`)),
+    );
+  }
+  return parsed.data;
 }
 
 /** Whether calls of the configured provider carry audio (through the media gateway) or text. */

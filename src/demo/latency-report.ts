@@ -55,6 +55,11 @@ async function main() {
   const greeting = sessions.map((s) => s.greeting_ms).filter((g): g is number => typeof g === 'number');
   const stage = (pick: (t: TurnMetrics) => number | null | undefined) => turns.map(pick).filter((v): v is number => typeof v === 'number');
 
+  if (process.argv.includes('--turns')) {
+    out('call | turn | v2v | endpointing | stt | llm | tts');
+    for (const s of sessions) out(`${s.id.slice(0, 8)} ${s.end_reason}: ${s.transcript.map((t) => `${t.speaker === 'user' ? 'A' : 'O'}${t.interrupted ? '(cut)' : ''}: ${t.text}`).join(' / ')}`);
+    for (const s of sessions) for (const t of s.turn_metrics ?? []) out(`${s.id.slice(0, 8)} | ${t.turn} | ${t.voice_to_voice_ms} | ${t.endpointing_ms} | ${t.stt_ms} | ${t.llm_ms} | ${t.tts_first_byte_ms}`);
+  }
   out();
   out(`${sessions.length} calls, ${turns.length} turns measured`);
   out('| measure | p50 ms | p95 ms | target (p95) | result |');

@@ -1,24 +1,37 @@
-import { createEndpointer, encodeWav, parseMediaFormat, type Endpointer, type EndpointerEvent, type MediaFormat, type SileroModel } from '../audio';
+import { createEndpointer, encodeWav, parseMediaFormat, type Endpointer, type EndpointerEvent, type MediaFormat, type SileroModel, type SpeechEndEvent } from '../audio';
 import type { AudioRef, AudioStore } from '../audio-store/audio-store';
 import type { Logger } from '../logging/logger';
 import { metrics } from '../metrics/metrics';
 import { CallPlayback, type PlaybackResult } from './call-playback';
 import type { MediaCallHandler } from './gateway-server';
-import type { MediaSession } from './media-session';
+import type { MediaLeg } from './media-session';
 import { CLOSE } from './protocol';
 
 /** Where the pipeline reports what happened on a call (the gateway process signals the workflow). */
 export interface CallMediaListener {
   /** A finished phrase of the callee, stored in the audio store. */
-  onUtterance(callId: string, utterance: { audio: AudioRef; utteranceId: string; endedAt: string; speechEndedAt: number }): Promise<void>;
+  onUtterance(callId: string, utterance: CalleeUtteranceReport): Promise<void>;
   /** The callee started talking while the assistant was playing (playback already cut). */
   onBargeIn?(callId: string): void;
   onMediaStopped?(callId: string, reason: string): void;
 }
 
+export interface CalleeUtteranceReport {
+  audio: AudioRef;
+  utteranceId: string;
+  endedAt: string;
+  speechEndedAt: number;
+  /** Handed on after the short pause only: the callee may still go on (then it is superseded). */
+  tentative: boolean;
+  /** An earlier provisional utterance of the same phrase that this one replaces. */
+  supersedes?: string;
+}
+
 export interface EndpointingSettings {
   /** Trailing silence that ends a phrase (ms). */
   silenceMs: number;
+  /** Shorter silence after which the phrase goes on provisionally, so the reply is prepared meanwhile (ms). */
+  tentativeSilenceMs?: number;
   /** Shorter sounds are not phrases (ms). */
   minSpeechMs: number;
 }
@@ -30,13 +43,19 @@ interface CallAudio {
   /** Frames are processed strictly in order, one at a time. */
   chain: Promise<void>;
   utterances: number;
-  session: MediaSession;
+  session: MediaLeg;
   /** performance.now() when the callee's last phrase really ended (not when the silence confirmed it). */
   lastSpeechEndAt: number | null;
   lastEndpointingMs: number | null;
   /** performance.now() when the stream started (the answer), for the greeting latency. */
   startedAt: number;
   greeted: boolean;
+  /** The provisional utterance of the phrase still open, and whether the callee went on talking after it. */
+  provisional: { utteranceId: string; resumed: boolean } | null;
+  /** Provisional utterances that turned out not to be the end of the phrase. */
+  superseded: Set<string>;
+  /** Playbacks waiting to learn whether the provisional utterance they answer was the end. */
+  waiters: Map<string, Array<(outcome: 'confirmed' | 'superseded') => void>>;
 }
 
 export interface TurnTiming {
@@ -44,6 +63,8 @@ export interface TurnTiming {
   voiceToVoiceMs: number | null;
   /** Media start -> first frame, for the first playback of a call (the greeting). */
   greetingMs: number | null;
+  /** The phrase this reply answered was not finished (the callee went on): nothing was played. */
+  superseded: boolean;
   /** How long the trailing silence wait took before the phrase was handed on. */
   endpointingMs: number | null;
 }
@@ -66,7 +87,7 @@ export class CallAudioPipeline implements MediaCallHandler {
     },
   ) {}
 
-  onStart(session: MediaSession): void {
+  onStart(session: MediaLeg): void {
     let format: MediaFormat;
     try {
       format = parseMediaFormat(session.format!.encoding, session.format!.sampleRate);
@@ -87,12 +108,15 @@ export class CallAudioPipeline implements MediaCallHandler {
       lastEndpointingMs: null,
       startedAt: performance.now(),
       greeted: false,
+      provisional: null,
+      superseded: new Set(),
+      waiters: new Map(),
     });
     metrics.activeMediaCalls.inc();
     session.logger.info({ encoding: format.encoding, sample_rate: format.sampleRate }, 'media stream started');
   }
 
-  onAudio(session: MediaSession, payload: Buffer, missingBefore: number): void {
+  onAudio(session: MediaLeg, payload: Buffer, missingBefore: number): void {
     const call = this.calls.get(session.callId);
     if (!call || call.session !== session) return;
     call.chain = call.chain
@@ -108,11 +132,13 @@ export class CallAudioPipeline implements MediaCallHandler {
       });
   }
 
-  onStop(session: MediaSession, reason: string): void {
+  onStop(session: MediaLeg, reason: string): void {
     const call = this.calls.get(session.callId);
     if (!call || call.session !== session) return;
     this.calls.delete(session.callId);
     metrics.activeMediaCalls.dec();
+    for (const waiting of call.waiters.values()) for (const resolve of waiting) resolve('superseded');
+    call.waiters.clear();
     call.playback.stop();
     call.chain = call.chain
       .then(async () => {
@@ -127,9 +153,15 @@ export class CallAudioPipeline implements MediaCallHandler {
     callId: string,
     audio: AsyncIterable<Int16Array>,
     sourceRate: number,
-    options: { onInterrupt?: () => void } = {},
+    options: { onInterrupt?: () => void; answering?: string } = {},
   ): Promise<PlaybackResult & TurnTiming> {
-    const call = this.calls.get(callId);
+    let call = this.calls.get(callId);
+    if (!call) throw new NoMediaSessionError(callId);
+    if (options.answering !== undefined && (await this.phraseOutcome(call, options.answering)) === 'superseded') {
+      // The callee was only pausing: this reply is never played; the whole phrase gets its own turn.
+      return { playedMs: 0, interrupted: false, firstFrameAt: null, voiceToVoiceMs: null, greetingMs: null, endpointingMs: null, superseded: true };
+    }
+    call = this.calls.get(callId);
     if (!call) throw new NoMediaSessionError(callId);
     const speechEndAt = call.lastSpeechEndAt;
     const endpointingMs = call.lastEndpointingMs;
@@ -150,7 +182,24 @@ export class CallAudioPipeline implements MediaCallHandler {
       }
       call.greeted = true;
     }
-    return { ...result, voiceToVoiceMs, greetingMs, endpointingMs: speechEndAt === null ? null : endpointingMs };
+    return { ...result, voiceToVoiceMs, greetingMs, endpointingMs: speechEndAt === null ? null : endpointingMs, superseded: false };
+  }
+
+  /** Whether the utterance a reply answers ended the phrase; waits while that is still open. */
+  private phraseOutcome(call: CallAudio, utteranceId: string): Promise<'confirmed' | 'superseded'> {
+    if (call.superseded.has(utteranceId)) return Promise.resolve('superseded');
+    if (call.provisional?.utteranceId !== utteranceId) return Promise.resolve('confirmed');
+    return new Promise((resolve) => {
+      const waiting = call.waiters.get(utteranceId) ?? [];
+      waiting.push(resolve);
+      call.waiters.set(utteranceId, waiting);
+    });
+  }
+
+  private settle(call: CallAudio, utteranceId: string, outcome: 'confirmed' | 'superseded'): void {
+    if (outcome === 'superseded') call.superseded.add(utteranceId);
+    for (const resolve of call.waiters.get(utteranceId) ?? []) resolve(outcome);
+    call.waiters.delete(utteranceId);
   }
 
   hasCall(callId: string): boolean {
@@ -159,25 +208,68 @@ export class CallAudioPipeline implements MediaCallHandler {
 
   private async handle(call: CallAudio, event: EndpointerEvent): Promise<void> {
     const { session } = call;
-    if (event.type === 'speechStart') {
-      if (call.playback.playing) {
-        const droppedMs = call.playback.bargeIn();
-        session.logger.info({ dropped_ms: droppedMs }, 'barge-in: playback stopped');
-        this.options.listener.onBargeIn?.(session.callId);
+    switch (event.type) {
+      case 'speechStart':
+        if (call.playback.playing) {
+          const droppedMs = call.playback.bargeIn();
+          session.logger.info({ dropped_ms: droppedMs }, 'barge-in: playback stopped');
+          this.options.listener.onBargeIn?.(session.callId);
+        }
+        return;
+      case 'speechResumed':
+        // The callee only paused: the provisional phrase is withdrawn (its reply, if any, is dropped).
+        if (call.provisional && !call.provisional.resumed) {
+          call.provisional.resumed = true;
+          this.settle(call, call.provisional.utteranceId, 'superseded');
+          session.logger.info({ utterance_id: call.provisional.utteranceId }, 'callee went on talking: provisional phrase withdrawn');
+        }
+        return;
+      case 'speechPause': {
+        const supersedes = call.provisional?.resumed ? call.provisional.utteranceId : undefined;
+        const utteranceId = this.nextUtteranceId(call);
+        call.provisional = { utteranceId, resumed: false }; // before the workflow can ask to answer it
+        await this.report(call, utteranceId, event, true, supersedes);
+        return;
       }
-      return;
+      case 'speechEnd': {
+        const open = call.provisional;
+        call.provisional = null;
+        if (open && !open.resumed && !event.forced) {
+          // The provisional phrase was the whole phrase: its reply (prepared meanwhile) may play now.
+          this.settle(call, open.utteranceId, 'confirmed');
+          return;
+        }
+        if (open && !open.resumed) this.settle(call, open.utteranceId, 'superseded');
+        await this.report(call, this.nextUtteranceId(call), event, false, open?.utteranceId);
+        return;
+      }
     }
+  }
+
+  private nextUtteranceId(call: CallAudio): string {
+    call.utterances += 1;
+    return `utt-${String(call.utterances).padStart(3, '0')}`;
+  }
+
+  /** Stores a phrase's audio and tells the listener (the workflow). */
+  private async report(call: CallAudio, utteranceId: string, event: Omit<SpeechEndEvent, 'type'>, tentative: boolean, supersedes: string | undefined): Promise<void> {
+    const { session } = call;
     // The phrase ended `positionMs - endMs` ago: that wait is the endpointing silence.
     const endpointingMs = Math.max(0, call.endpointer.positionMs - event.endMs);
     const speechEndedAt = performance.now() - endpointingMs;
     call.lastSpeechEndAt = speechEndedAt;
     call.lastEndpointingMs = Math.round(endpointingMs);
     metrics.stage.observe({ stage: 'endpointing' }, endpointingMs / 1000);
-    call.utterances += 1;
-    const utteranceId = `utt-${String(call.utterances).padStart(3, '0')}`;
     const audio = await this.options.store.put(`${session.callId}/${utteranceId}.wav`, encodeWav(event.utterance, event.sampleRate), event.durationMs);
-    session.logger.info({ utterance_id: utteranceId, duration_ms: Math.round(event.durationMs) }, 'callee utterance');
-    await this.options.listener.onUtterance(session.callId, { audio, utteranceId, endedAt: new Date().toISOString(), speechEndedAt });
+    session.logger.info({ utterance_id: utteranceId, duration_ms: Math.round(event.durationMs), tentative, supersedes }, 'callee utterance');
+    await this.options.listener.onUtterance(session.callId, {
+      audio,
+      utteranceId,
+      endedAt: new Date().toISOString(),
+      speechEndedAt,
+      tentative,
+      ...(supersedes !== undefined ? { supersedes } : {}),
+    });
   }
 }
 

@@ -9,7 +9,7 @@ import {
   type FramePacer,
   type MediaFormat,
 } from '../audio';
-import type { MediaSession } from './media-session';
+import type { MediaLeg } from './media-session';
 
 export interface PlaybackResult {
   /** Audio actually sent to the line. */
@@ -31,9 +31,11 @@ export class CallPlayback {
   private framesSent = 0;
   private current: { interrupted: boolean; firstFrameAt: number | null; framesAtStart: number; onInterrupt?: () => void } | null = null;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Counts barge-ins: a play queued before the latest one is stale (the callee spoke since). */
+  private bargeIns = 0;
 
   constructor(
-    private readonly session: MediaSession,
+    private readonly session: MediaLeg,
     readonly format: MediaFormat,
   ) {
     this.samplesPerFrame = frameSamples(format);
@@ -52,7 +54,12 @@ export class CallPlayback {
 
   /** Plays one stream of PCM16 audio at `sourceRate`; plays are queued one after another. */
   play(audio: AsyncIterable<Int16Array>, sourceRate: number, options: { onInterrupt?: () => void } = {}): Promise<PlaybackResult> {
-    const run = this.queue.then(() => this.playNow(audio, sourceRate, options.onInterrupt));
+    const queuedAt = this.bargeIns;
+    const run = this.queue.then(() =>
+      this.bargeIns !== queuedAt
+        ? (options.onInterrupt?.(), { playedMs: 0, interrupted: true, firstFrameAt: null })
+        : this.playNow(audio, sourceRate, options.onInterrupt),
+    );
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -60,6 +67,7 @@ export class CallPlayback {
   /** Barge-in: the callee started talking. Drops queued audio here and asks the provider to drop its buffer. */
   bargeIn(): number {
     if (!this.current) return 0;
+    this.bargeIns += 1;
     this.current.interrupted = true;
     this.current.onInterrupt?.(); // stop reading the synthesis stream too
     this.session.clear();

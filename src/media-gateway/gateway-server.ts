@@ -4,16 +4,16 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Logger } from '../logging/logger';
 import { registry } from '../metrics/metrics';
 import { verifyMediaToken } from './media-token';
-import { MediaSession } from './media-session';
+import { MediaSession, type MediaDialect, type MediaLeg } from './media-session';
 import { CLOSE, InboundMessageSchema } from './protocol';
 
 /** What the audio pipeline does with a call's media (the gateway only speaks the wire protocol). */
 export interface MediaCallHandler {
   /** The provider declared the stream's format; audio may flow both ways from now on. */
-  onStart(session: MediaSession): void;
+  onStart(session: MediaLeg): void;
   /** One chunk of callee audio, still encoded as declared; `missingBefore` chunks were lost before it. */
-  onAudio(session: MediaSession, payload: Buffer, missingBefore: number): void;
-  onStop(session: MediaSession, reason: string): void;
+  onAudio(session: MediaLeg, payload: Buffer, missingBefore: number): void;
+  onStop(session: MediaLeg, reason: string): void;
 }
 
 export interface MediaGatewayOptions {
@@ -81,13 +81,14 @@ export async function startMediaGateway(options: MediaGatewayOptions): Promise<M
     const check = verifyMediaToken(url.searchParams.get('token') ?? bearer, callId, options.tokenSecret);
     if (!check.ok) return refuse(401, 'invalid_media_token', `Media token ${check.reason.replace('_', ' ')}`);
     if (sessions.get(callId)?.open) return refuse(409, 'already_streaming', 'This call already has a media connection');
-    wss.handleUpgrade(req, socket, head, (ws) => accept(ws, callId));
+    const dialect: MediaDialect = url.searchParams.get('dialect') === 'voximplant' ? 'voximplant' : 'standard';
+    wss.handleUpgrade(req, socket, head, (ws) => accept(ws, callId, dialect));
   });
 
-  function accept(ws: WebSocket, callId: string): void {
-    const session = new MediaSession(callId, ws, logger.child({ call_id: callId }));
+  function accept(ws: WebSocket, callId: string, dialect: MediaDialect): void {
+    const session = new MediaSession(callId, ws, logger.child({ call_id: callId }), dialect);
     sessions.set(callId, session);
-    session.logger.info('media connection opened');
+    session.logger.info({ dialect }, 'media connection opened');
     let stopped = false;
     const stop = (reason: string) => {
       if (stopped) return;

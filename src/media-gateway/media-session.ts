@@ -8,8 +8,32 @@ export interface DeclaredMediaFormat {
   sampleRate: number;
 }
 
+/**
+ * Provider flavours of the media protocol. `standard`: our own `clear` event (Twilio style);
+ * `voximplant`: VoxEngine takes only start/media/stop as events, our commands go as `customEvent`
+ * and the scenario acts on them (`clear` -> `clearMediaBuffer()`).
+ */
+export type MediaDialect = 'standard' | 'voximplant';
+
+/**
+ * One call's audio leg as the audio pipeline sees it, whatever carries it: a provider's media
+ * WebSocket (`MediaSession`) or RTP of a SIP call (`SipMediaLeg`).
+ */
+export interface MediaLeg {
+  readonly callId: string;
+  /** As the provider named it (PCM16, ULAW, PCMU …); null until the stream declared it. */
+  format: DeclaredMediaFormat | null;
+  readonly logger: Logger;
+  readonly open: boolean;
+  /** One encoded 20 ms frame in the call's format (the pipeline paces them). */
+  sendAudio(payload: Buffer, samples: number): void;
+  /** Drop audio the provider still has queued (barge-in). */
+  clear(): void;
+  close(code: number, reason: string): void;
+}
+
 /** One provider connection streaming one call's audio both ways. */
-export class MediaSession {
+export class MediaSession implements MediaLeg {
   format: DeclaredMediaFormat | null = null;
   customParameters: unknown = undefined;
   readonly stats = { framesIn: 0, bytesIn: 0, lostFrames: 0, framesOut: 0, clears: 0 };
@@ -23,6 +47,7 @@ export class MediaSession {
     readonly callId: string,
     private readonly socket: WebSocket,
     readonly logger: Logger,
+    readonly dialect: MediaDialect = 'standard',
   ) {}
 
   get open(): boolean {
@@ -61,7 +86,8 @@ export class MediaSession {
   /** Asks the provider to drop audio it still has queued (barge-in). */
   clear(): void {
     this.stats.clears += 1;
-    this.send({ event: 'clear', sequenceNumber: this.outSequence++ });
+    if (this.dialect === 'voximplant') this.send({ customEvent: 'clear' });
+    else this.send({ event: 'clear', sequenceNumber: this.outSequence++ });
   }
 
   close(code: number, reason: string): void {

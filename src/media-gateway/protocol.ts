@@ -48,7 +48,9 @@ export type InboundMessage = z.infer<typeof InboundMessageSchema>;
 export type OutboundMessage =
   | { event: 'start'; sequenceNumber: number; start: { mediaFormat: { encoding: string; sampleRate: number } } }
   | { event: 'media'; sequenceNumber: number; media: { chunk: number; timestamp: number; payload: string } }
-  | { event: 'clear'; sequenceNumber: number };
+  | { event: 'clear'; sequenceNumber: number }
+  /** Voximplant dialect: our commands to the VoxEngine scenario. */
+  | { customEvent: 'clear' | 'hangup' };
 
 /** WebSocket close codes we use. */
 export const CLOSE = {

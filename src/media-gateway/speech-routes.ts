@@ -1,17 +1,19 @@
 import type http from 'node:http';
 import type OpenAI from 'openai';
 import { z } from 'zod';
-import { secretsMatch } from '../api/auth';
 import type { Logger } from '../logging/logger';
 import { metrics } from '../metrics/metrics';
 import { describeOpenAIError } from '../openai/client';
 import { streamSpeech, TTS_SAMPLE_RATE } from '../openai/text-to-speech';
 import { NoMediaSessionError, type CallAudioPipeline } from './call-audio-pipeline';
+import { authorizeInternal, readInternalJson, sendJson } from './internal-http';
 
 export const SayRequestSchema = z.object({
   text: z.string().trim().min(1).max(4096),
   /** Fixed phrases (greeting, fallback, re-prompt) are synthesised once and replayed from memory. */
   cache: z.boolean().default(false),
+  /** The callee utterance this reply answers: if that phrase turns out unfinished, nothing is played. */
+  answering: z.string().max(100).optional(),
 });
 
 export interface SpeechSettings {
@@ -34,6 +36,8 @@ export interface SayResult {
   /** Answer to the first frame of the call's first playback (the greeting). */
   greeting_ms: number | null;
   endpointing_ms: number | null;
+  /** The phrase answered was not finished (the callee went on talking): nothing was played. */
+  superseded: boolean;
 }
 
 /**
@@ -62,26 +66,14 @@ export function speechRoutes(deps: { pipeline: CallAudioPipeline; openai: OpenAI
   }
   const SAY = /^\/internal\/calls\/([0-9a-f-]{36})\/say$/;
 
-  const json = (res: http.ServerResponse, status: number, body: unknown) => {
-    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-  };
+  const json = sendJson;
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> => {
     const callId = SAY.exec(req.url ?? '')?.[1];
     if (!callId || req.method !== 'POST') return false;
-    if (!secretsMatch(req.headers['x-internal-secret'] as string | undefined, deps.internalSecret)) {
-      json(res, 401, { error: { code: 'unauthorized', message: 'Missing or invalid X-Internal-Secret' } });
-      return true;
-    }
-    let body: unknown;
-    try {
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    } catch {
-      json(res, 400, { error: { code: 'invalid_body', message: 'Expected JSON {"text": "..."}' } });
-      return true;
-    }
+    if (!authorizeInternal(req, res, deps.internalSecret)) return true;
+    const body = await readInternalJson(req, res, '{"text": "..."}');
+    if (body === undefined) return true;
     const parsed = SayRequestSchema.safeParse(body);
     if (!parsed.success) {
       json(res, 400, { error: { code: 'invalid_body', message: parsed.error.issues[0]?.message ?? 'invalid' } });
@@ -93,7 +85,7 @@ export function speechRoutes(deps: { pipeline: CallAudioPipeline; openai: OpenAI
       json(res, 404, { error: { code: 'no_media_session', message: `Call ${callId} has no media stream` } });
       return true;
     }
-    const { text, cache } = parsed.data;
+    const { text, cache, answering } = parsed.data;
     const startedAt = performance.now();
     const cacheKey = keyOf(text);
     const cached = cache ? phraseCache.get(cacheKey) : undefined;
@@ -115,7 +107,12 @@ export function speechRoutes(deps: { pipeline: CallAudioPipeline; openai: OpenAI
     }
 
     try {
-      const result = await deps.pipeline.play(callId, audio(), TTS_SAMPLE_RATE, { onInterrupt: () => abort.abort() });
+      // Synthesis starts now, even while the pipeline still waits to learn whether the phrase is over.
+      const result = await deps.pipeline.play(callId, startEagerly(audio()), TTS_SAMPLE_RATE, {
+        onInterrupt: () => abort.abort(),
+        ...(answering !== undefined ? { answering } : {}),
+      });
+      if (result.superseded) abort.abort();
       const answer: SayResult = {
         played_ms: result.playedMs,
         interrupted: result.interrupted,
@@ -125,6 +122,7 @@ export function speechRoutes(deps: { pipeline: CallAudioPipeline; openai: OpenAI
         voice_to_voice_ms: result.voiceToVoiceMs,
         greeting_ms: result.greetingMs,
         endpointing_ms: result.endpointingMs,
+        superseded: result.superseded,
       };
       if (!cached && firstByteAt !== null) metrics.stage.observe({ stage: 'tts_first_byte' }, (firstByteAt - startedAt) / 1000);
       json(res, 200, answer);
@@ -142,4 +140,18 @@ export function speechRoutes(deps: { pipeline: CallAudioPipeline; openai: OpenAI
   };
 
   return { handle, prewarm };
+}
+
+/** Starts pulling the first item at once (not when the consumer first asks), then passes everything on. */
+function startEagerly<T>(source: AsyncGenerator<T>): AsyncIterable<T> {
+  const first = source.next();
+  first.catch(() => undefined); // a failure surfaces when the consumer reads it
+  return {
+    async *[Symbol.asyncIterator]() {
+      const head = await first;
+      if (head.done) return;
+      yield head.value;
+      yield* source;
+    },
+  };
 }

@@ -10,3 +10,4 @@ export {
   type EspeakAudio,
 } from './espeak';
 export { parseWav, wavHeader, isWav, WavFormatError, type PcmAudio } from './wav';
+export { synthesizeSpokenLine, lineText, PAUSE_MARK, PAUSE_MS } from './spoken-line';

@@ -3,6 +3,8 @@ import type { Logger } from '../logging/logger';
 import { parseSimulatedConfig } from './simulated/callee-behaviours';
 import { SimulatedTelephony } from './simulated/simulated-telephony';
 import type { TelephonyAdapter } from './telephony-adapter';
+import { VoximplantTelephony } from './voximplant/voximplant-telephony';
+import { SipTrunkTelephony } from './sip/sip-trunk-telephony';
 
 export type { TelephonyAdapter } from './telephony-adapter';
 
@@ -35,5 +37,9 @@ export function createTelephonyAdapter({ config, logger, onCalleePhrase }: Telep
               }
             : undefined,
       });
+    case 'voximplant':
+      return new VoximplantTelephony({ ...config.voximplant!, logger: logger.child({ provider: 'voximplant' }) });
+    case 'sip':
+      return new SipTrunkTelephony({ gatewayInternalUrl: config.mediaGatewayInternalUrl, internalSecret: config.mediaTokenSecret, logger: logger.child({ provider: 'sip' }) });
   }
 }

@@ -8,6 +8,12 @@ export interface InitiateCallRequest {
   ringTimeoutSec: number;
 }
 
+/** What the provider gave back for a dial request; kept in the workflow so any worker can hang up. */
+export interface DialReceipt {
+  /** Provider handle of the call (e.g. Voximplant's scenario control URL). */
+  providerRef?: string;
+}
+
 export interface AssistantReply {
   text: string;
   /** The last thing said before we hang up (goodbye). */
@@ -22,9 +28,9 @@ export interface AssistantReply {
 export interface TelephonyAdapter {
   readonly provider: string;
   /** Asks the provider to dial. Resolves once the provider accepted the request (not when answered). */
-  initiateCall(request: InitiateCallRequest): Promise<void>;
-  /** Ends the call; a no-op for a call that already ended. */
-  hangUp(callId: string, reason: string): Promise<void>;
+  initiateCall(request: InitiateCallRequest): Promise<DialReceipt | void>;
+  /** Ends the call; a no-op for a call that already ended. `providerRef` is what initiateCall returned. */
+  hangUp(callId: string, reason: string, providerRef?: string): Promise<void>;
   /**
    * Puts the assistant's reply on the line. In this version the reply is text and the provider
    * voices it; the audio pipeline (TTS through the media gateway) replaces this with `sendAudio`.

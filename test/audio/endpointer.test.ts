@@ -68,6 +68,25 @@ describe('createEndpointer (phrase rules, scripted detector)', () => {
     expect(ends(await feed({ vad: loudnessVad(), silenceMs: 200 }, pcm))).toHaveLength(2);
   });
 
+  it('hands on the phrase provisionally after the tentative silence and withdraws it when speech resumes', async () => {
+    const pcm = script(MULAW, [['silence', 300], ['speech', 700], ['silence', 350], ['speech', 700], ['silence', 800]]);
+    const events = await feed({ vad: loudnessVad(), tentativeSilenceMs: 200 }, pcm);
+    const kinds = events.map((e) => e.type);
+    // pause in the middle -> resumed -> pause at the end -> confirmed end: one phrase, never split.
+    expect(kinds).toEqual(['speechStart', 'speechPause', 'speechResumed', 'speechPause', 'speechEnd']);
+    const [firstPause, secondPause] = events.filter((e) => e.type === 'speechPause');
+    const end = ends(events)[0]!;
+    expect(firstPause && 'durationMs' in firstPause && firstPause.durationMs).toBeLessThan(800);
+    // The last provisional phrase is the whole phrase, the same audio the confirmed end carries.
+    expect(secondPause && 'utterance' in secondPause && secondPause.utterance.length).toBe(end.utterance.length);
+    expect(end.durationMs).toBeGreaterThan(1700);
+  });
+
+  it('sends no provisional ends unless asked to', async () => {
+    const pcm = script(MULAW, [['silence', 300], ['speech', 700], ['silence', 800]]);
+    expect((await feed({ vad: loudnessVad() }, pcm)).map((e) => e.type)).toEqual(['speechStart', 'speechEnd']);
+  });
+
   it('emits speechEnd only after the trailing silence has lasted silenceMs', async () => {
     const endpointer = createEndpointer({ vad: loudnessVad(), callFormat: MULAW });
     const pcm = script(MULAW, [['speech', 600], ['silence', 1000]]);

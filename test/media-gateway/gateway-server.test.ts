@@ -19,7 +19,7 @@ const received: Received = { starts: [], audio: [], stops: [], sessions: new Map
 const handler: MediaCallHandler = {
   onStart: (session) => {
     received.starts.push(session.callId);
-    received.sessions.set(session.callId, session);
+    received.sessions.set(session.callId, session as MediaSession); // this gateway's legs are WebSocket sessions
   },
   onAudio: (session, payload, missing) => received.audio.push({ callId: session.callId, bytes: payload.length, first: payload[0] ?? -1, missing }),
   onStop: (session, reason) => received.stops.push({ callId: session.callId, reason }),

@@ -14,6 +14,7 @@ const NOT_INTERESTED = '+79990000005';
 const CALL_LATER = '+79990000006';
 const SILENT = '+79990000007';
 const INTERRUPTS = '+79990000012';
+const PAUSES = '+79990000013';
 
 let t: TestStack;
 beforeAll(async () => {
@@ -77,6 +78,21 @@ test('barge-in: callee speech during playback stops it, the cut turn is marked, 
   expect(session.transcript[cut + 1]).toMatchObject({ speaker: 'user', text: 'Подождите, мне сейчас неудобно, перезвоните позже.' });
   expect(session.transcript[cut + 2]?.speaker).toBe('assistant'); // the interruption was answered
   expect(session.final_disposition).toBe('call_later');
+}, 120_000);
+
+test('a pause mid-phrase: the reply prepared at the pause is dropped, the whole phrase is one turn, the operator never talks over it', async () => {
+  const callId = await t.placeCall(PAUSES);
+  const session = await t.waitForEnd(callId);
+  const callee = t.simulator().conversationOf(callId)!;
+
+  expect(session.status).toBe('completed');
+  expect(userTurns(session)).toEqual(callee.said);
+  expect(userTurns(session)).toContain('Ну, даже не знаю пожалуй, расскажите подробнее.');
+  // The early reply to «Ну, даже не знаю» was prepared and then withdrawn, never played.
+  expect(t.logs.some((l) => l.msg === 'callee went on talking: provisional phrase withdrawn' && l.call_id === callId)).toBe(true);
+  expect(session.transcript.filter((turn) => turn.interrupted)).toEqual([]);
+  expect(callee.line!.clears).toBe(0); // nothing had to be cut: the operator waited
+  expect(session.final_disposition).toBe('interested');
 }, 120_000);
 
 test('silence: the operator re-prompts, then says goodbye and hangs up', async () => {

@@ -14,6 +14,7 @@ export const CALLEE_BEHAVIOURS = [
   'silent',
   'hangs_up',
   'interrupts',
+  'pauses',
   'busy',
   'no_answer',
   'rejected',
@@ -54,6 +55,7 @@ export const DEFAULT_SUFFIX_RULES: Record<string, CalleeBehaviour> = {
   '0010': 'rejected',
   '0011': 'provider_down',
   '0012': 'interrupts',
+  '0013': 'pauses',
 };
 
 export function parseSimulatedConfig(json: string | undefined): SimulatedTelephonyConfig {
@@ -72,7 +74,7 @@ export function behaviourFor(phone: string, config: SimulatedTelephonyConfig): C
 }
 
 /** What each talking persona says, one line per operator reply; after the last line it waits for goodbye. */
-export const PERSONA_LINES: Record<'interested' | 'not_interested' | 'call_later' | 'unclear' | 'hangs_up' | 'interrupts', string[]> = {
+export const PERSONA_LINES: Record<'interested' | 'not_interested' | 'call_later' | 'unclear' | 'hangs_up' | 'interrupts' | 'pauses', string[]> = {
   interested: [
     'Алло, да, слушаю вас.',
     'Да, интересно, расскажите подробнее.',
@@ -85,6 +87,8 @@ export const PERSONA_LINES: Record<'interested' | 'not_interested' | 'call_later
   hangs_up: ['Алло, кто это?'],
   /** Says its second line over the operator's second phrase (barge-in), in voice mode. */
   interrupts: ['Алло, да.', 'Подождите, мне сейчас неудобно, перезвоните позже.'],
+  /** Hesitates mid-phrase (` | ` = a pause of PAUSE_MS): the operator must wait for the whole phrase. */
+  pauses: ['Алло, слушаю.', 'Ну, даже не знаю | пожалуй, расскажите подробнее.', 'Хорошо, пусть менеджер перезвонит.'],
 };
 
 /** How long into the operator's phrase the `interrupts` persona starts talking over it. */

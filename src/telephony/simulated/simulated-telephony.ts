@@ -4,6 +4,7 @@ import { UnifiedTelephonyEventSchema, type TelephonyEventType, type UnifiedTelep
 import type { MediaFormat } from '../../audio/media-format';
 import { behaviourFor, INTERRUPT_AFTER_MS, PERSONA_LINES, type CalleeBehaviour, type SimulatedTelephonyConfig } from './callee-behaviours';
 import { VoiceLine } from './voice-line';
+import { lineText } from '../../speech-synthesis/spoken-line';
 
 export interface SimulatedTelephonyOptions {
   /** Our `POST /telephony/events` URL: the simulator reports there over HTTP like a real provider. */
@@ -153,9 +154,9 @@ export class SimulatedTelephony implements TelephonyAdapter {
     }
     const line = lines[call.nextLine++]!;
     this.after(call, this.options.config.thinkMs, async () => {
-      call.said.push(line);
+      call.said.push(lineText(line));
       if (call.line) await call.line.say(line);
-      else await this.options.onCalleePhrase(call.callId, line);
+      else await this.options.onCalleePhrase(call.callId, lineText(line));
     });
   }
 

@@ -1,8 +1,8 @@
 import WebSocket from 'ws';
-import { concatPcm, createResampler, decodeFrame, encodeFrame, frameSamples, rms, type MediaFormat } from '../../audio';
+import type { MediaFormat } from '../../audio';
 import type { Logger } from '../../logging/logger';
 import { createMediaToken } from '../../media-gateway/media-token';
-import { synthesizeWithEspeak } from '../../speech-synthesis';
+import { CalleeVoice } from './callee-voice';
 
 export interface VoiceLineOptions {
   callId: string;
@@ -20,34 +20,29 @@ export interface VoiceLineOptions {
   onOperatorSpeechStart?(): void;
 }
 
-/** Loudness (RMS of 16-bit samples) above which what the callee hears counts as speech. */
-const HEARD_SPEECH_RMS = 300;
-/** Silence after operator speech that the callee takes as "their turn". */
-const OPERATOR_PAUSE_MS = 600;
-
 /**
  * The virtual callee's phone line: a WebSocket media stream to our gateway, exactly as a provider
- * opens it, with continuous 20 ms frames (silence or synthesised Russian speech, eSpeak NG) in real
- * time, and an ear that records everything the operator says.
+ * opens it, with continuous 20 ms frames (silence or the callee's voice) in real time, and the
+ * callee's ear on what comes back.
  */
 export class VoiceLine {
   private socket: WebSocket | null = null;
-  private readonly outgoing: Buffer[] = [];
-  private readonly silenceFrame: Buffer;
+  private readonly voice: CalleeVoice;
   private timer: NodeJS.Timeout | null = null;
   private frameIndex = 0;
   private t0 = 0;
   private chunk = 0;
-  private operatorSpeaking = false;
-  private lastLoudAt = 0;
-  /** Decoded operator audio as heard on the line (call rate). */
-  readonly heard: Int16Array[] = [];
   /** Number of `clear` commands received (barge-in). */
   clears = 0;
   closed = false;
 
   constructor(private readonly options: VoiceLineOptions) {
-    this.silenceFrame = encodeFrame(options.format, new Int16Array(frameSamples(options.format)));
+    this.voice = new CalleeVoice(options);
+  }
+
+  /** Decoded operator audio as heard on the line (call rate). */
+  get heard(): Int16Array[] {
+    return this.voice.heard;
   }
 
   async open(): Promise<void> {
@@ -69,21 +64,12 @@ export class VoiceLine {
   }
 
   /** Queues a phrase; it goes out in real time after what is already queued. */
-  async say(text: string): Promise<number> {
-    const voice = await synthesizeWithEspeak(text, { voice: 'ru' });
-    const resampler = createResampler(voice.sampleRate, this.options.format.sampleRate);
-    const pcm = concatPcm([resampler.push(voice.samples), resampler.flush()]);
-    const size = frameSamples(this.options.format);
-    for (let i = 0; i < pcm.length; i += size) {
-      const frame = new Int16Array(size);
-      frame.set(pcm.subarray(i, i + size));
-      this.outgoing.push(encodeFrame(this.options.format, frame));
-    }
-    return (pcm.length / this.options.format.sampleRate) * 1000;
+  say(text: string): Promise<number> {
+    return this.voice.say(text);
   }
 
   get speaking(): boolean {
-    return this.outgoing.length > 0;
+    return this.voice.speaking;
   }
 
   stop(): void {
@@ -101,15 +87,10 @@ export class VoiceLine {
     if (this.closed || !this.socket || this.socket.readyState !== WebSocket.OPEN) return;
     const due = Math.floor((performance.now() - this.t0) / 20);
     while (this.frameIndex <= due) {
-      const frame = this.outgoing.shift() ?? this.silenceFrame;
+      const frame = this.voice.nextFrame();
       this.chunk += 1;
       this.socket.send(JSON.stringify({ event: 'media', sequenceNumber: this.chunk, media: { chunk: this.chunk, timestamp: this.frameIndex * 20, payload: frame.toString('base64') } }));
       this.frameIndex += 1;
-    }
-    // The gateway sends audio only while the operator talks: a pause is measured on the clock.
-    if (this.operatorSpeaking && performance.now() - this.lastLoudAt >= OPERATOR_PAUSE_MS) {
-      this.operatorSpeaking = false;
-      this.options.onOperatorPhraseEnd();
     }
     this.timer = setTimeout(this.tick, Math.max(1, this.t0 + this.frameIndex * 20 - performance.now()));
   };
@@ -126,12 +107,6 @@ export class VoiceLine {
       return;
     }
     if (message.event !== 'media' || !message.media?.payload) return;
-    const pcm = decodeFrame(this.options.format, Buffer.from(message.media.payload, 'base64'));
-    this.heard.push(pcm);
-    if (rms(pcm) >= HEARD_SPEECH_RMS) {
-      if (!this.operatorSpeaking) this.options.onOperatorSpeechStart?.();
-      this.operatorSpeaking = true;
-      this.lastLoudAt = performance.now();
-    }
+    this.voice.hear(Buffer.from(message.media.payload, 'base64'));
   }
 }

@@ -17,6 +17,8 @@ export interface SdpOfferOptions {
   sessionVersion: number;
   ptimeMs?: number;
   direction?: MediaDirection;
+  /** telephone-event payload type; null leaves it out (an answer to an offer without it). Default 101. */
+  telephoneEventPt?: number | null;
 }
 
 export type MediaDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
@@ -26,16 +28,16 @@ const ipVersion = (address: string): 'IP4' | 'IP6' => (address.includes(':') ? '
 export function buildSdpOffer(options: SdpOfferOptions): string {
   const ip = ipVersion(options.address);
   const pts = options.codecs.map((c) => STATIC_PAYLOAD_TYPES[c]);
+  const dtmf = options.telephoneEventPt === undefined ? TELEPHONE_EVENT_PT : options.telephoneEventPt;
   const lines = [
     'v=0',
     `o=- ${options.sessionId} ${options.sessionVersion} IN ${ip} ${options.address}`,
     's=-',
     `c=IN ${ip} ${options.address}`,
     't=0 0',
-    `m=audio ${options.port} RTP/AVP ${[...pts, TELEPHONE_EVENT_PT].join(' ')}`,
+    `m=audio ${options.port} RTP/AVP ${[...pts, ...(dtmf === null ? [] : [dtmf])].join(' ')}`,
     ...options.codecs.map((c) => `a=rtpmap:${STATIC_PAYLOAD_TYPES[c]} ${c}/8000`),
-    `a=rtpmap:${TELEPHONE_EVENT_PT} telephone-event/8000`,
-    `a=fmtp:${TELEPHONE_EVENT_PT} 0-16`,
+    ...(dtmf === null ? [] : [`a=rtpmap:${dtmf} telephone-event/8000`, `a=fmtp:${dtmf} 0-16`]),
     `a=ptime:${options.ptimeMs ?? 20}`,
     `a=${options.direction ?? 'sendrecv'}`,
   ];
@@ -137,10 +139,10 @@ function codecOf(media: SdpMedia, pt: number): G711Codec | undefined {
 
 /**
  * Picks the codec from the remote description: the first of its audio formats that we offered
- * (RFC 3264 6.1: the answer lists formats in the answerer's preference). Throws SdpError with a
- * readable reason when there is nothing usable.
+ * (RFC 3264 6.1: the answer lists formats in the answerer's preference), or `keep` when it is
+ * among them. Throws SdpError with a readable reason when there is nothing usable.
  */
-export function negotiateAudio(remote: SessionDescription, ourCodecs: readonly G711Codec[]): NegotiatedAudio {
+export function negotiateAudio(remote: SessionDescription, ourCodecs: readonly G711Codec[], keep?: G711Codec): NegotiatedAudio {
   const media = remote.media.find((m) => m.type === 'audio' && m.port > 0);
   if (!media) throw new SdpError('no active audio stream in SDP');
   if (!/^RTP\/AVP$/i.test(media.protocol)) throw new SdpError(`unsupported media protocol ${media.protocol}`);
@@ -150,9 +152,11 @@ export function negotiateAudio(remote: SessionDescription, ourCodecs: readonly G
     const codec = codecOf(media, pt);
     if (codec !== undefined && ourCodecs.includes(codec)) receivePayloadTypes.set(pt, codec);
   }
-  const first = receivePayloadTypes.entries().next();
-  if (first.done) throw new SdpError(`no common codec (remote offers ${media.formats.join(' ')})`);
-  const [payloadType, codec] = first.value;
+  // In a re-offer, stay on the codec already in use when it is still offered (the pipeline knows it).
+  const kept = [...receivePayloadTypes].find(([, codec]) => codec === keep);
+  const first = kept ?? receivePayloadTypes.entries().next().value;
+  if (first === undefined) throw new SdpError(`no common codec (remote offers ${media.formats.join(' ')})`);
+  const [payloadType, codec] = first;
   const telephoneEventPt = media.formats.find((pt) => media.rtpmap.get(pt)?.encoding === 'TELEPHONE-EVENT');
   return {
     address: media.address,

@@ -1,5 +1,5 @@
 import { PERSONA_LINES } from '../../../telephony/simulated/callee-behaviours';
-import { synthesizeWithEspeak } from '../../../speech-synthesis/espeak';
+import { lineText, synthesizeSpokenLine } from '../../../speech-synthesis/spoken-line';
 import type { PcmAudio } from '../../../speech-synthesis/wav';
 import { DEFAULT_DTW_OPTIONS, dtwDistance, type DtwOptions } from './dtw';
 import { extractFeatures, FEATURE_RATE, type FeatureSequence } from './features';
@@ -107,7 +107,7 @@ function templateFor(text: string, voice: string): Promise<FeatureSequence> {
   const key = `${voice}\u0000${text}`;
   let pending = templateCache.get(key);
   if (!pending) {
-    pending = synthesizeWithEspeak(text, { voice }).then(featuresOf);
+    pending = synthesizeSpokenLine(text, { voice }).then(featuresOf);
     templateCache.set(key, pending);
     pending.catch(() => templateCache.delete(key));
   }
@@ -140,7 +140,8 @@ export class PhraseRecognizer {
     const phrases = uniquePhrases(options.phrases ?? DEFAULT_PHRASE_BANK);
     const voice = options.voice ?? 'ru';
     const features = await mapLimited(phrases, 4, (text) => templateFor(text, voice));
-    const templates = phrases.map((text, i) => ({ text, features: features[i]! }));
+    // A line with a pause is voiced with it, and recognised as its plain text.
+    const templates = phrases.map((text, i) => ({ text: lineText(text), features: features[i]! }));
     return new PhraseRecognizer(templates, options.threshold ?? DEFAULT_MATCH_THRESHOLD, { ...DEFAULT_DTW_OPTIONS, ...options.dtw });
   }
 
