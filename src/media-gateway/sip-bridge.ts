@@ -27,6 +27,7 @@ interface CallEntry {
 /** A SIP call's RTP as the audio pipeline's media leg. */
 class SipMediaLeg implements MediaLeg {
   readonly format: DeclaredMediaFormat;
+  readonly stats = { framesOut: 0, framesIn: 0, lostIn: 0 };
 
   constructor(
     private readonly call: SipCall,
@@ -44,7 +45,7 @@ class SipMediaLeg implements MediaLeg {
   }
 
   sendAudio(payload: Buffer): void {
-    this.call.sendFrame(payload);
+    if (this.call.sendFrame(payload)) this.stats.framesOut += 1;
   }
 
   /** Nothing is buffered on the far side of RTP: the pacer's own queue was already dropped. */
@@ -112,7 +113,11 @@ export class SipBridge {
           const leg = new SipMediaLeg(call, logger);
           entry.leg = leg;
           this.options.pipeline.onStart(leg);
-          call.onAudio((payload, missingBefore) => this.options.pipeline.onAudio(leg, payload, missingBefore));
+          call.onAudio((payload, missingBefore) => {
+            leg.stats.framesIn += 1;
+            leg.stats.lostIn += missingBefore;
+            this.options.pipeline.onAudio(leg, payload, missingBefore);
+          });
           return this.report(entry, 'answered', null);
         }
         case 'busy':
@@ -122,7 +127,7 @@ export class SipBridge {
           return this.report(entry, event.type, `sip ${event.reason}`);
         case 'hangup':
           if (entry.leg) this.options.pipeline.onStop(entry.leg, `hung up by ${event.by}`);
-          logger.info({ by: event.by, rtp: call.rtpStats() }, 'sip call ended');
+          logger.info({ by: event.by, frames_out: entry.leg?.stats.framesOut ?? 0, frames_in: entry.leg?.stats.framesIn ?? 0, lost_in: entry.leg?.stats.lostIn ?? 0 }, 'sip call media summary');
           this.forget(callId);
           return this.report(entry, 'hangup', `${event.by === 'remote' ? 'callee' : 'caller'}: ${event.reason}`);
       }
