@@ -31,13 +31,8 @@ export interface SpeakResult {
   superseded: boolean;
 }
 
-export function createVoiceActivities({ openai, audioStore, voice, logger }: VoiceActivityDeps) {
+export function createVoiceActivities({ voice }: VoiceActivityDeps) {
   return {
-    /** STT of one stored utterance (spec 6.1: language ru, timeout <= 10 s); '' when it was noise. */
-    async transcribeUtterance({ callId, audioKey }: { callId: string; audioKey: string }): Promise<{ text: string; sttMs: number }> {
-      return transcribeStored({ openai, audioStore, voice, logger }, callId, audioKey);
-    },
-
     /** TTS: the gateway synthesises the text and streams it onto the call's line as it arrives. */
     async speakText({ callId, text, cache }: { callId: string; text: string; cache: boolean }): Promise<SpeakResult> {
       return sayOnLine(voice, callId, text, cache);
@@ -45,7 +40,7 @@ export function createVoiceActivities({ openai, audioStore, voice, logger }: Voi
   };
 }
 
-/** Transcribes a stored utterance; failures are logged (spec 8.2) and typed for Temporal's retry policy. */
+/** STT of one stored utterance (spec 6.1: language ru, timeout <= 10 s; '' when it was noise); failures are logged (spec 8.2) and typed for Temporal's retry policy. */
 export async function transcribeStored(
   { openai, audioStore, voice, logger }: VoiceActivityDeps,
   callId: string,

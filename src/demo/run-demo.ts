@@ -12,6 +12,7 @@ const DEMO_CALLS = [
   { phone: '+79990000006', persona: 'call back later' },
   { phone: '89990000002', persona: 'busy' },
   { phone: '+79990000012', persona: 'talks over the operator (barge-in)' },
+  { phone: '+79990000013', persona: 'pauses mid-phrase (the early reply is withdrawn)' },
 ];
 
 /**
@@ -21,6 +22,12 @@ const DEMO_CALLS = [
  */
 async function main() {
   process.env.LOG_LEVEL ??= 'warn';
+  // The demo dials fixed test numbers: never through a real provider.
+  if (process.env.TELEPHONY_PROVIDER && !process.env.TELEPHONY_PROVIDER.startsWith('simulated')) {
+    process.stdout.write(`TELEPHONY_PROVIDER=${process.env.TELEPHONY_PROVIDER} ignored: the demo runs on simulated telephony only.\n`);
+    process.env.TELEPHONY_PROVIDER = 'simulated';
+    delete process.env.TELEPHONY_CONFIG;
+  }
   process.env.RESULTS_CSV_PATH ??= path.join(projectRoot(), '.data/demo-results.csv');
   mkdirSync(path.join(projectRoot(), '.data'), { recursive: true });
   const { config, logger } = bootstrap('demo');
@@ -67,7 +74,7 @@ async function main() {
     if (session.greeting_ms !== undefined && session.greeting_ms !== null) out(`    greeting on the line ${session.greeting_ms} ms after answer`);
     for (const m of session.turn_metrics ?? []) {
       out(
-        `    turn ${m.turn}: voice-to-voice ${m.voice_to_voice_ms ?? '-'} ms (incl. ${config.env.VAD_SILENCE_MS} ms end-of-phrase silence; STT ${m.stt_ms ?? '-'} ms, LLM ${m.llm_ms ?? '-'} ms, TTS first byte ${m.tts_first_byte_ms ?? '-'} ms)`,
+        `    turn ${m.turn}: voice-to-voice ${m.voice_to_voice_ms ?? '-'} ms (incl. ${m.endpointing_ms ?? '-'} ms of end-of-phrase silence; STT ${m.stt_ms ?? '-'} ms, LLM ${m.llm_ms ?? '-'} ms, TTS first byte ${m.tts_first_byte_ms ?? '-'} ms)`,
       );
     }
     for (const turn of session.transcript) {
@@ -80,6 +87,7 @@ async function main() {
     out(`Temporal Web UI: ${stack.devServer.uiUrl}/namespaces/${config.env.TEMPORAL_NAMESPACE}/workflows (Ctrl+C to stop)`);
     return;
   }
+  out(`Temporal Web UI: run \`npm run demo -- --keep\` to browse these calls at http://127.0.0.1:${config.env.TEMPORAL_UI_PORT} (the embedded server stops with the demo)`);
   await stack.stop();
 }
 

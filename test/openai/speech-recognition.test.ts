@@ -6,6 +6,7 @@
  * matching time are printed so the threshold choice stays visible.
  */
 import { synthesizeWithEspeak } from '../../src/speech-synthesis/espeak';
+import { lineText, synthesizeSpokenLine } from '../../src/speech-synthesis/spoken-line';
 import { alawDecodeSample, mulawDecodeSample } from '../../src/audio/g711';
 import {
   DEFAULT_MATCH_THRESHOLD,
@@ -61,7 +62,7 @@ const PHONE_RATE = 8000;
 
 /** espeak-ng audio of a phrase taken to 8 kHz (as the phone leg carries it). */
 async function phone8k(text: string): Promise<Int16Array> {
-  const audio = await synthesizeWithEspeak(text, { voice: 'ru' });
+  const audio = await synthesizeSpokenLine(text, { voice: 'ru' }); // as the simulated callee says it, pauses included
   return resampleLinear(audio.samples, audio.sampleRate, PHONE_RATE);
 }
 
@@ -135,12 +136,12 @@ describe('emulator phrase-bank recogniser (acoustic matching)', () => {
       const audio = { sampleRate: PHONE_RATE, samples: muLawRoundTrip(pcm) };
       const result = recognizer.recognize(audio);
       const scores = recognizer.score(audio);
-      const own = scores.find((s) => s.text === phrase)!.distance;
-      const wrong = scores.find((s) => s.text !== phrase)!;
+      const own = scores.find((s) => s.text === lineText(phrase))!.distance;
+      const wrong = scores.find((s) => s.text !== lineText(phrase))!;
       worstCorrect = Math.max(worstCorrect, own);
       nearestWrong = Math.min(nearestWrong, wrong.distance);
       rows.push(`  ${phrase.padEnd(52)} own ${fmt(own)}   nearest other ${fmt(wrong.distance)} (${wrong.text})`);
-      if (result.text !== phrase) confusions.push(`${phrase} -> ${describe_(result)}`);
+      if (result.text !== lineText(phrase)) confusions.push(`${phrase} -> ${describe_(result)}`);
     }
     console.log(
       [
@@ -169,7 +170,7 @@ describe('emulator phrase-bank recogniser (acoustic matching)', () => {
       ]) {
         const result = recognizer.recognize(audio);
         distances.push(result.best?.distance ?? Infinity);
-        if (result.text !== phrase) failures.push(`${phrase} @${audio.sampleRate} -> ${describe_(result)}`);
+        if (result.text !== lineText(phrase)) failures.push(`${phrase} @${audio.sampleRate} -> ${describe_(result)}`);
       }
     }
     console.log(`padded/noisy 8 kHz and 16 kHz uploads: worst distance ${fmt(Math.max(...distances))}; failures: ${failures.join('; ') || 'none'}`);
@@ -185,11 +186,11 @@ describe('emulator phrase-bank recogniser (acoustic matching)', () => {
     ]) {
       let worst = 0;
       for (const phrase of DEFAULT_PHRASE_BANK) {
-        const audio = await synthesizeWithEspeak(phrase, { voice: 'ru', ...variant });
+        const audio = await synthesizeSpokenLine(phrase, { voice: 'ru', ...variant });
         const samples = muLawRoundTrip(resampleLinear(audio.samples, audio.sampleRate, PHONE_RATE));
         const result = recognizer.recognize({ sampleRate: PHONE_RATE, samples });
         worst = Math.max(worst, result.best?.distance ?? Infinity);
-        if (result.text !== phrase) failures.push(`${JSON.stringify(variant)} ${phrase} -> ${describe_(result)}`);
+        if (result.text !== lineText(phrase)) failures.push(`${JSON.stringify(variant)} ${phrase} -> ${describe_(result)}`);
       }
       lines.push(`rate ${variant.rate} wpm, pitch ${variant.pitch}: worst distance ${fmt(worst)}`);
     }
@@ -215,8 +216,8 @@ describe('emulator phrase-bank recogniser (acoustic matching)', () => {
       ] as const) {
         const audio = { sampleRate: PHONE_RATE, samples };
         const result = recognizer.recognize(audio);
-        own.push(recognizer.score(audio).find((s) => s.text === phrase)!.distance);
-        if (result.text === phrase) mistakes.push(`${label}: ${phrase} -> ${describe_(result)}`);
+        own.push(recognizer.score(audio).find((s) => s.text === lineText(phrase))!.distance);
+        if (result.text === lineText(phrase)) mistakes.push(`${label}: ${phrase} -> ${describe_(result)}`);
       }
     }
     console.log(`wrong codec: nearest distance to the phrase actually spoken ${fmt(Math.min(...own))} (threshold ${DEFAULT_MATCH_THRESHOLD}); recognised as the right phrase: ${mistakes.length}`);
@@ -231,7 +232,7 @@ describe('emulator phrase-bank recogniser (acoustic matching)', () => {
       const clipped = muLawRoundTrip(pcm.slice(0, start + Math.round((end - start) * 0.4)));
       const result = recognizer.recognize({ sampleRate: PHONE_RATE, samples: clipped });
       if (result.text !== '') report.push(`${phrase} -> '${result.text}' ${fmt(result.best?.distance)}`);
-      if (result.text === phrase) mistakes.push(`${phrase} -> ${describe_(result)}`);
+      if (result.text === lineText(phrase)) mistakes.push(`${phrase} -> ${describe_(result)}`);
     }
     console.log(`clipped to 40%: recognised as a (shorter) bank phrase: ${report.join('; ') || 'none'}`);
     expect(mistakes).toEqual([]);
