@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { DialogTurn } from '../src/domain/call-session';
 import { metrics } from '../src/metrics/metrics';
@@ -55,6 +56,7 @@ export function createSpokenReplyActivities(deps: DialogActivityDeps & VoiceActi
     let llmMs = 0;
     let firstPlayback: Promise<SpeakResult> | null = null;
     const stop = new AbortController();
+    const turn = randomUUID(); // the gateway plays this reply's parts in order
     try {
       const request = { ...replyRequest(settings, history, closingInstruction), signal: stop.signal };
       for await (const raw of streamOperatorSentences(openai, request)) {
@@ -65,7 +67,7 @@ export function createSpokenReplyActivities(deps: DialogActivityDeps & VoiceActi
         if (!firstPlayback) {
           llmMs = Math.round(performance.now() - startedAt);
           metrics.stage.observe({ stage: 'llm' }, llmMs / 1000);
-          firstPlayback = sayOnLine(voice, callId, sentence.text, false, answering);
+          firstPlayback = sayOnLine(voice, callId, sentence.text, false, answering, { turn, index: 0 });
           // A superseded reply stops the model at once, so the continued phrase is answered sooner.
           firstPlayback.then((result) => result.superseded && stop.abort(), () => undefined);
         }
@@ -87,7 +89,7 @@ export function createSpokenReplyActivities(deps: DialogActivityDeps & VoiceActi
     // The rest is synthesised while the first sentence plays, and queued right behind it on the line
     // (no gap the callee could take for the end of our phrase); a barge-in drops it unplayed.
     const rest = stop.signal.aborted ? '' : sentences.slice(1).join(' ');
-    const restPlayback = rest === '' ? null : sayOnLine(voice, callId, rest, false, answering);
+    const restPlayback = rest === '' ? null : sayOnLine(voice, callId, rest, false, answering, { turn, index: 1 });
     restPlayback?.catch(() => undefined);
     const firstSentence = await firstPlayback;
     if (firstSentence.superseded) return 'superseded';

@@ -76,11 +76,12 @@ export async function sayOnLine(
   text: string,
   cache: boolean,
   answering?: string,
+  part?: { turn: string; index: number },
 ): Promise<SpeakResult> {
   const response = await fetch(`${voice.gatewayInternalUrl}/internal/calls/${callId}/say`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-internal-secret': voice.gatewaySecret },
-    body: JSON.stringify({ text, cache, ...(answering !== undefined ? { answering } : {}) }),
+    body: JSON.stringify({ text, cache, ...(answering !== undefined ? { answering } : {}), ...(part !== undefined ? { part } : {}) }),
   });
   const body = (await response.json()) as {
     played_ms?: number;

@@ -54,6 +54,8 @@ interface CallAudio {
   provisional: { utteranceId: string; resumed: boolean } | null;
   /** Provisional utterances that turned out not to be the end of the phrase. */
   superseded: Set<string>;
+  /** Replies spoken in several parts, kept in order. */
+  replies: Map<string, ReplyOrder>;
   /** Playbacks waiting to learn whether the provisional utterance they answer was the end. */
   waiters: Map<string, Array<(outcome: 'confirmed' | 'superseded') => void>>;
 }
@@ -110,6 +112,7 @@ export class CallAudioPipeline implements MediaCallHandler {
       greeted: false,
       provisional: null,
       superseded: new Set(),
+      replies: new Map(),
       waiters: new Map(),
     });
     metrics.activeMediaCalls.inc();
@@ -153,36 +156,61 @@ export class CallAudioPipeline implements MediaCallHandler {
     callId: string,
     audio: AsyncIterable<Int16Array>,
     sourceRate: number,
-    options: { onInterrupt?: () => void; answering?: string } = {},
+    options: { onInterrupt?: () => void; answering?: string; part?: ReplyPart } = {},
   ): Promise<PlaybackResult & TurnTiming> {
     let call = this.calls.get(callId);
     if (!call) throw new NoMediaSessionError(callId);
-    if (options.answering !== undefined && (await this.phraseOutcome(call, options.answering)) === 'superseded') {
-      // The callee was only pausing: this reply is never played; the whole phrase gets its own turn.
-      return { playedMs: 0, interrupted: false, firstFrameAt: null, voiceToVoiceMs: null, greetingMs: null, endpointingMs: null, superseded: true };
-    }
-    call = this.calls.get(callId);
-    if (!call) throw new NoMediaSessionError(callId);
-    const speechEndAt = call.lastSpeechEndAt;
-    const endpointingMs = call.lastEndpointingMs;
-    call.lastSpeechEndAt = null;
-    call.lastEndpointingMs = null;
-    const underrunsBefore = call.playback.stats().underruns;
-    const result = await call.playback.play(audio, sourceRate, options);
-    metrics.playbackUnderruns.inc(call.playback.stats().underruns - underrunsBefore);
-    let voiceToVoiceMs: number | null = null;
-    let greetingMs: number | null = null;
-    if (result.firstFrameAt !== null) {
-      if (speechEndAt !== null) {
-        voiceToVoiceMs = Math.round(result.firstFrameAt - speechEndAt);
-        metrics.voiceToVoice.observe(voiceToVoiceMs / 1000);
-      } else if (!call.greeted) {
-        greetingMs = Math.round(result.firstFrameAt - call.startedAt);
-        metrics.stage.observe({ stage: 'greeting' }, greetingMs / 1000);
+    const { part } = options;
+    // Parts of one reply arrive as separate requests: they go on the line in their order.
+    const order = part ? this.turnOf(call, part.turn) : null;
+    if (part && order) await order.ready(part.index);
+    let queued: Promise<PlaybackResult> | null = null;
+    try {
+      if (options.answering !== undefined && (await this.phraseOutcome(call, options.answering)) === 'superseded') {
+        // The callee was only pausing: this reply is never played; the whole phrase gets its own turn.
+        return { playedMs: 0, interrupted: false, firstFrameAt: null, voiceToVoiceMs: null, greetingMs: null, endpointingMs: null, superseded: true };
       }
-      call.greeted = true;
+      call = this.calls.get(callId);
+      if (!call) throw new NoMediaSessionError(callId);
+      // Only the first part of a reply answers the callee's phrase (voice-to-voice is measured on it).
+      const measures = !part || part.index === 0;
+      const speechEndAt = measures ? call.lastSpeechEndAt : null;
+      const endpointingMs = call.lastEndpointingMs;
+      if (measures) {
+        call.lastSpeechEndAt = null;
+        call.lastEndpointingMs = null;
+      }
+      const underrunsBefore = call.playback.stats().underruns;
+      queued = call.playback.play(audio, sourceRate, options);
+      if (part) order?.done(part.index);
+      const result = await queued;
+      metrics.playbackUnderruns.inc(call.playback.stats().underruns - underrunsBefore);
+      let voiceToVoiceMs: number | null = null;
+      let greetingMs: number | null = null;
+      if (result.firstFrameAt !== null) {
+        if (speechEndAt !== null) {
+          voiceToVoiceMs = Math.round(result.firstFrameAt - speechEndAt);
+          metrics.voiceToVoice.observe(voiceToVoiceMs / 1000);
+        } else if (!call.greeted && measures) {
+          greetingMs = Math.round(result.firstFrameAt - call.startedAt);
+          metrics.stage.observe({ stage: 'greeting' }, greetingMs / 1000);
+        }
+        call.greeted = true;
+      }
+      return { ...result, voiceToVoiceMs, greetingMs, endpointingMs: speechEndAt === null ? null : endpointingMs, superseded: false };
+    } finally {
+      if (part && !queued) order?.done(part.index); // never block the later parts
     }
-    return { ...result, voiceToVoiceMs, greetingMs, endpointingMs: speechEndAt === null ? null : endpointingMs, superseded: false };
+  }
+
+  /** The order keeper of one reply's parts (created on first use, dropped when its last part is queued). */
+  private turnOf(call: CallAudio, turn: string): ReplyOrder {
+    let order = call.replies.get(turn);
+    if (!order) {
+      order = new ReplyOrder(() => call.replies.delete(turn));
+      call.replies.set(turn, order);
+    }
+    return order;
   }
 
   /** Whether the utterance a reply answers ended the phrase; waits while that is still open. */
@@ -270,6 +298,37 @@ export class CallAudioPipeline implements MediaCallHandler {
       tentative,
       ...(supersedes !== undefined ? { supersedes } : {}),
     });
+  }
+}
+
+/** One part of a reply spoken in several requests (first sentence, then the rest). */
+export interface ReplyPart {
+  turn: string;
+  index: number;
+}
+
+/** Lets part n of a reply onto the line only after parts 0..n-1 were queued (or gave up). */
+class ReplyOrder {
+  private next = 0;
+  private readonly waiting = new Map<number, () => void>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly onIdle: () => void) {}
+
+  ready(index: number): Promise<void> {
+    if (index <= this.next) return Promise.resolve();
+    return new Promise((resolve) => this.waiting.set(index, resolve));
+  }
+
+  done(index: number): void {
+    if (index < this.next) return;
+    this.next = index + 1;
+    this.waiting.get(this.next)?.();
+    this.waiting.delete(this.next);
+    // Forgotten a while after the last part we saw (a reply has a handful of parts at most).
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.waiting.size === 0 && this.onIdle(), 60_000);
+    this.timer.unref();
   }
 }
 

@@ -14,6 +14,8 @@ export const SayRequestSchema = z.object({
   cache: z.boolean().default(false),
   /** The callee utterance this reply answers: if that phrase turns out unfinished, nothing is played. */
   answering: z.string().max(100).optional(),
+  /** A reply said in parts (first sentence, then the rest): parts of one turn play in index order. */
+  part: z.object({ turn: z.string().min(1).max(100), index: z.number().int().min(0).max(100) }).optional(),
 });
 
 export interface SpeechSettings {
@@ -85,7 +87,7 @@ export function speechRoutes(deps: { pipeline: CallAudioPipeline; openai: OpenAI
       json(res, 404, { error: { code: 'no_media_session', message: `Call ${callId} has no media stream` } });
       return true;
     }
-    const { text, cache, answering } = parsed.data;
+    const { text, cache, answering, part } = parsed.data;
     const startedAt = performance.now();
     const cacheKey = keyOf(text);
     const cached = cache ? phraseCache.get(cacheKey) : undefined;
@@ -111,6 +113,7 @@ export function speechRoutes(deps: { pipeline: CallAudioPipeline; openai: OpenAI
       const result = await deps.pipeline.play(callId, startEagerly(audio()), TTS_SAMPLE_RATE, {
         onInterrupt: () => abort.abort(),
         ...(answering !== undefined ? { answering } : {}),
+        ...(part !== undefined ? { part } : {}),
       });
       if (result.superseded) abort.abort();
       const answer: SayResult = {
