@@ -78,6 +78,8 @@ test('a whole call: StartScenarios with a valid JWT, the scenario dials, audio b
   expect(vox.events).toEqual(['Ringing', 'Connected', 'Disconnected']);
   await eventually(() => vox.terminated, 5000); // the scenario ends its session a moment after the last event
   expect((await t.rows()).filter((row) => row.call_id === callId)).toHaveLength(1);
+  // The service account key is a secret: never logged.
+  expect(t.rawLogs.join('\n')).not.toContain(ACCOUNT.private_key.split('\n')[1]!);
 }, 120_000);
 
 test('busy, declined, failed and unanswered calls end with the right status and one row each', async () => {
