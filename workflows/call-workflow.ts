@@ -340,6 +340,7 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
         if (reply.interrupted) assistantTurn.interrupted = true;
         session.turn_metrics?.push({
           turn: userTurns,
+          speech_ended_at: batch.at(-1)?.endedAt ?? null,
           stt_ms: heard.sttMs,
           llm_ms: reply.llmMs,
           tts_first_byte_ms: reply.firstSentence.synthesisFirstByteMs,

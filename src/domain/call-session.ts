@@ -23,12 +23,14 @@ export type DialogTurn = z.infer<typeof DialogTurnSchema>;
 export const TurnMetricsSchema = z.object({
   /** 1-based index of the callee's turn. */
   turn: z.number().int(),
+  /** When the callee stopped speaking (ISO), as the media gateway heard it. */
+  speech_ended_at: z.string().nullable().optional(),
   stt_ms: z.number().nullable(),
   llm_ms: z.number().nullable(),
   tts_first_byte_ms: z.number().nullable(),
   /** End of the callee's speech -> first frame of the reply on the line (includes the endpointing silence). */
   voice_to_voice_ms: z.number().nullable(),
-  /** The trailing-silence wait that confirmed the end of the phrase. */
+  /** The silence waited before the phrase was handed on (the early pause when preemptive replies are on). */
   endpointing_ms: z.number().nullable().optional(),
 });
 export type TurnMetrics = z.infer<typeof TurnMetricsSchema>;

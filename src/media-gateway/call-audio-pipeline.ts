@@ -293,7 +293,7 @@ export class CallAudioPipeline implements MediaCallHandler {
     await this.options.listener.onUtterance(session.callId, {
       audio,
       utteranceId,
-      endedAt: new Date().toISOString(),
+      endedAt: new Date(Date.now() - endpointingMs).toISOString(),
       speechEndedAt,
       tentative,
       ...(supersedes !== undefined ? { supersedes } : {}),

@@ -48,6 +48,7 @@ test('a full conversation: the callee is heard through audio, answered in speech
   expect(session.greeting_ms).toEqual(expect.any(Number));
   expect(session.turn_metrics).toHaveLength(callee.said.length);
   for (const turn of session.turn_metrics!) {
+    expect(Date.parse(turn.speech_ended_at!)).toBeGreaterThan(Date.parse(session.started_at!));
     expect(turn).toMatchObject({ stt_ms: expect.any(Number), llm_ms: expect.any(Number), tts_first_byte_ms: expect.any(Number), voice_to_voice_ms: expect.any(Number) });
     expect(turn.voice_to_voice_ms!).toBeGreaterThanOrEqual(turn.stt_ms! + turn.llm_ms!);
   }
