@@ -1,17 +1,19 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import type { CallSession, TurnMetrics } from '../domain/call-session';
 import { bootstrap } from '../process/bootstrap';
 import { startStack } from '../stack';
 import { projectRoot } from '../util/project-root';
 
 /**
- * `npm run latency`: three concurrent simulated voice calls (two rounds) through the whole stack
+ * `npm run latency`: three concurrent simulated voice calls (a warm-up round, then three) through the whole stack
  * with the OpenAI emulator imitating provider latency (profile `typical` unless
  * OPENAI_EMULATOR_LATENCY says otherwise), then the issue's targets against what was measured.
  * It prints figures; it asserts nothing.
  */
 const PHONES = ['+79990000001', '+79990000005', '+79990000006'];
-const ROUNDS = 2;
+const ROUNDS = 3;
 
 function percentile(values: number[], p: number): number {
   if (values.length === 0) return NaN;
@@ -19,21 +21,40 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
+/** The emulator in a process of its own, like a remote provider: its work stays off our event loop. */
+async function startEmulatorProcess(profile: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [path.join(__dirname, '../openai/emulator/main.js'), profile], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
+    createInterface({ input: child.stdout! }).once('line', (line) => resolve((JSON.parse(line) as { emulator_url: string }).emulator_url));
+  });
+  return { url, child };
+}
+
 async function main() {
   process.env.LOG_LEVEL ??= 'warn';
-  process.env.OPENAI_EMULATOR_LATENCY ??= 'typical';
-  process.env.TELEPHONY_PROVIDER ??= 'simulated';
   process.env.RESULTS_CSV_PATH ??= path.join(projectRoot(), '.data/latency-results.csv');
+  // Fixed test numbers: never through a real provider.
+  process.env.TELEPHONY_PROVIDER = 'simulated';
+  delete process.env.TELEPHONY_CONFIG;
+  let emulator: { url: string; child: ChildProcess } | null = null;
+  const profile = process.env.OPENAI_EMULATOR_LATENCY ?? 'typical';
+  if (!process.env.OPENAI_API_KEY) {
+    emulator = await startEmulatorProcess(profile);
+    process.env.OPENAI_API_KEY = 'local-emulator-no-key';
+    process.env.OPENAI_BASE_URL = emulator.url;
+  }
   const { config, logger } = bootstrap('latency');
   const stack = await startStack({ config, logger, apiPort: 0, apiHost: '127.0.0.1', gatewayPort: 0, devServer: { uiPort: 0 } });
   const out = (line = '') => process.stdout.write(line + '\n');
-  out(`Latency report: ${PHONES.length} concurrent simulated voice calls x ${ROUNDS} rounds`);
+  out(`Latency report: ${PHONES.length} concurrent simulated voice calls x ${ROUNDS} rounds, after one warm-up round that is not counted`);
   out(
-    `OpenAI: ${stack.openai.emulator ? `LOCAL EMULATOR, latency profile "${config.env.OPENAI_EMULATOR_LATENCY}"` : 'REAL OpenAI API'}; end of phrase = ${config.env.VAD_SILENCE_MS} ms of silence`,
+    `OpenAI: ${emulator ? `LOCAL EMULATOR (its own process), latency profile "${profile}"` : 'REAL OpenAI API'}; end of phrase = ${config.env.VAD_SILENCE_MS} ms of silence, early reply after ${config.env.VAD_EARLY_SILENCE_MS} ms`,
   );
 
   const sessions: CallSession[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
+  // Round 0 warms up what a running service has warm (JIT, connection pools, workflow caches).
+  for (let round = 0; round <= ROUNDS; round++) {
     const ids = await Promise.all(
       PHONES.map(async (phone) => {
         const response = await fetch(`${stack.api.url}/call`, {
@@ -44,9 +65,13 @@ async function main() {
         return ((await response.json()) as { call_id: string }).call_id;
       }),
     );
-    for (const id of ids) sessions.push((await stack.client.workflow.getHandle(id).result()) as CallSession);
+    for (const id of ids) {
+      const session = (await stack.client.workflow.getHandle(id).result()) as CallSession;
+      if (round > 0) sessions.push(session);
+    }
   }
   await stack.stop();
+  emulator?.child.kill('SIGTERM');
 
   const turns: TurnMetrics[] = sessions.flatMap((s) => s.turn_metrics ?? []).filter((t) => t.voice_to_voice_ms !== null);
   const v2v = turns.map((t) => t.voice_to_voice_ms!);

@@ -56,6 +56,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     args.push('--db-filename', options.dbFile);
   }
   for (const [name, type] of Object.entries(CALL_SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+  // Eager activities: a turn's activity comes back with the workflow task's answer instead of one more poll.
+  args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
 
   const child: ChildProcess = spawn(cli, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
