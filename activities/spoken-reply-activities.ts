@@ -96,9 +96,10 @@ export function createSpokenReplyActivities(deps: DialogActivityDeps & VoiceActi
     let interrupted = firstSentence.interrupted;
     let said = [sentences[0]!];
     if (restPlayback) {
-      const second = await restPlayback;
-      if (!interrupted) said = sentences;
-      interrupted ||= second.interrupted;
+      // The first sentence was said: a failure of the rest (the line went away) only cuts the reply.
+      const second = await restPlayback.catch(() => null);
+      if (!interrupted && second && second.playedMs > 0) said = sentences;
+      interrupted ||= second?.interrupted ?? true;
     }
     return { text: said.join(' '), isGoodbye: isGoodbye && !interrupted, interrupted, llmMs, firstSentence };
   }

@@ -56,6 +56,8 @@ const TIME_LIMIT_INSTRUCTION =
   'Время разговора истекло. Одной-двумя фразами кратко подведи итог разговора и вежливо попрощайся.';
 const TURN_LIMIT_INSTRUCTION =
   'Это последняя реплика разговора. Кратко подведи итог и вежливо попрощайся.';
+/** How long a voice turn cut by a hang-up may take to report the words already spoken. */
+const HANGUP_GRACE_MS = 1500;
 const CANNED_CLOSING = 'Спасибо за уделённое время! Всего доброго, до свидания.';
 
 const PRE_ANSWER: readonly CallStatus[] = ['created', 'dialing'];
@@ -170,6 +172,8 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
   async function unlessInterrupted<T>(
     step: () => Promise<T>,
     stopWhen: () => boolean,
+    /** After the stop, how long a step that is ending anyway (the line is gone) may take to report what it did. */
+    graceMs = 0,
   ): Promise<{ kind: 'done'; value: T } | { kind: 'failed'; error: unknown } | { kind: 'interrupted' }> {
     if (stopWhen()) return { kind: 'interrupted' };
     const stepScope = new CancellationScope();
@@ -184,6 +188,12 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
     );
     const first = await Promise.race([work, watch]);
     if (first?.kind === 'interrupted') {
+      if (graceMs > 0) {
+        const graceScope = new CancellationScope();
+        const late = await Promise.race([work, graceScope.run(() => sleep(graceMs)).then(() => null, () => null)]);
+        graceScope.cancel();
+        if (late?.kind === 'done') return late;
+      }
       stepScope.cancel();
       return first;
     }
@@ -310,6 +320,8 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
               closingInstruction: lastTurn ? TURN_LIMIT_INSTRUCTION : undefined,
             }),
           () => hungUp,
+          // A hang-up mid-reply ends the playback at once; the turn then still reports what was said.
+          HANGUP_GRACE_MS,
         );
         const early = currentTurn.userTurn;
         currentTurn = null;
@@ -330,6 +342,7 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
         if (!early) addTurn('user', heard.heard, heard.heardAt);
         userTurns += 1;
         if (!heard.reply) {
+          if (hungUp) continue; // the line went away mid-turn: nothing to answer
           log.error('operator reply failed', { call_id: callId, error: heard.replyFailure ?? 'no reply' });
           if ((await afterFailedTurn(lastTurn)) === 'ended') break;
           continue;

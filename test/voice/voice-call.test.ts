@@ -3,7 +3,7 @@ import type { CallSession } from '../../src/domain/call-session';
 import { loadCallScript } from '../../src/dialog/call-script';
 import { callSessionQuery } from '../../workflows/definitions';
 import { startCallWorkflow } from '../support/call-input';
-import { eventually, startTestStack, TEST_WEBHOOK_SECRET, type TestStack } from '../support/test-stack';
+import { eventually, sleep, startTestStack, TEST_WEBHOOK_SECRET, type TestStack } from '../support/test-stack';
 
 // The whole voice path for real: the simulated callee speaks synthesised Russian (eSpeak NG) over the
 // media WebSocket in mu-law 8 kHz, the gateway's Silero VAD cuts phrases, STT (the OpenAI emulator,
@@ -125,6 +125,34 @@ test('a hang-up in the middle of a turn stops the turn at once', async () => {
   expect(Date.now() - hungUpAt).toBeLessThan(10_000); // long before the held reply would have come
   expect(session.end_reason).toBe('hangup');
   expect(session.status).toBe('completed');
+  expect((await t.rows()).filter((row) => row.call_id === callId)).toHaveLength(1);
+}, 120_000);
+
+test('the callee hangs up while the operator speaks: the words already said stay in the transcript, marked cut', async () => {
+  const callId = await t.placeCall(INTERESTED);
+  const handle = t.stack.client.workflow.getHandle(callId);
+  await eventually(async () => userTurns(await handle.query(callSessionQuery)).length >= 2, 60_000);
+  const line = () => t.simulator().conversationOf(callId)!.line!;
+  const heardBefore = line().heard.length;
+  // Half a second of the operator's answer has reached the callee's ear: now the line goes away.
+  await eventually(() => line().heard.slice(heardBefore).filter((frame) => rms(frame) > 300).length >= 25, 20_000);
+  // The provider's hang-up event comes a moment before the media stream closes (the other order is
+  // covered too: then the turn simply ends first).
+  const event = await fetch(`${t.stack.api.url}/telephony/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-webhook-secret': TEST_WEBHOOK_SECRET },
+    body: JSON.stringify({ call_id: callId, event: 'hangup', timestamp: new Date().toISOString(), reason: 'callee hung up' }),
+  });
+  expect(event.status).toBe(200);
+  await sleep(300);
+  await t.simulator().hangUp(callId, 'callee hung up mid-reply');
+  const session = await t.waitForEnd(callId);
+
+  expect(session.end_reason).toBe('hangup');
+  expect(userTurns(session)).toHaveLength(2);
+  const last = session.transcript.at(-1)!;
+  expect(last).toMatchObject({ speaker: 'assistant', interrupted: true });
+  expect(last.text).not.toBe(script.fallbackPhrase);
   expect((await t.rows()).filter((row) => row.call_id === callId)).toHaveLength(1);
 }, 120_000);
 
