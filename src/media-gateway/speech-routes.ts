@@ -68,8 +68,6 @@ export function speechRoutes(deps: { pipeline: CallAudioPipeline; openai: OpenAI
   }
   const SAY = /^\/internal\/calls\/([0-9a-f-]{36})\/say$/;
 
-  const json = sendJson;
-
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> => {
     const callId = SAY.exec(req.url ?? '')?.[1];
     if (!callId || req.method !== 'POST') return false;
@@ -78,13 +76,13 @@ export function speechRoutes(deps: { pipeline: CallAudioPipeline; openai: OpenAI
     if (body === undefined) return true;
     const parsed = SayRequestSchema.safeParse(body);
     if (!parsed.success) {
-      json(res, 400, { error: { code: 'invalid_body', message: parsed.error.issues[0]?.message ?? 'invalid' } });
+      sendJson(res, 400, { error: { code: 'invalid_body', message: parsed.error.issues[0]?.message ?? 'invalid' } });
       return true;
     }
     // A provider may report the answer a moment before its media stream starts.
     for (let waited = 0; !deps.pipeline.hasCall(callId) && waited < 3000; waited += 50) await new Promise((r) => setTimeout(r, 50));
     if (!deps.pipeline.hasCall(callId)) {
-      json(res, 404, { error: { code: 'no_media_session', message: `Call ${callId} has no media stream` } });
+      sendJson(res, 404, { error: { code: 'no_media_session', message: `Call ${callId} has no media stream` } });
       return true;
     }
     const { text, cache, answering, part } = parsed.data;
@@ -128,16 +126,16 @@ export function speechRoutes(deps: { pipeline: CallAudioPipeline; openai: OpenAI
         superseded: result.superseded,
       };
       if (!cached && firstByteAt !== null) metrics.stage.observe({ stage: 'tts_first_byte' }, (firstByteAt - startedAt) / 1000);
-      json(res, 200, answer);
+      sendJson(res, 200, answer);
     } catch (err) {
       if (err instanceof NoMediaSessionError) {
-        json(res, 404, { error: { code: 'no_media_session', message: err.message } });
+        sendJson(res, 404, { error: { code: 'no_media_session', message: err.message } });
         return true;
       }
       const described = describeOpenAIError(err);
       metrics.errors.inc({ kind: 'tts' });
       deps.logger.error({ call_id: callId, stage: 'TTS', kind: described.kind, status: described.status, err_message: described.message }, 'openai request failed');
-      json(res, 502, { error: { code: 'tts_failed', message: described.message, kind: described.kind } });
+      sendJson(res, 502, { error: { code: 'tts_failed', message: described.message, kind: described.kind } });
     }
     return true;
   };

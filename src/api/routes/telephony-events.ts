@@ -7,7 +7,7 @@ import { TELEPHONY_EVENT_TYPES, UnifiedTelephonyEventSchema, type UnifiedTelepho
 import { translateVoximplantWebhook, VoximplantWebhookSchema } from '../../telephony/voximplant/voximplant-events';
 import { telephonyEventSignal } from '../../../workflows/definitions';
 import { metrics } from '../../metrics/metrics';
-import { secretsMatch } from '../auth';
+import { requireWebhookSecret } from '../auth';
 import { ApiError } from '../errors';
 import { describeIssues, readJsonBody } from '../request-body';
 
@@ -24,12 +24,6 @@ export interface TelephonyEventRoutesDeps {
  */
 export function telephonyEventRoutes({ config, logger, client }: TelephonyEventRoutesDeps): Router {
   const router = new Router();
-
-  const requireSecret = (ctx: Context) => {
-    if (!secretsMatch(ctx.get('x-webhook-secret') || undefined, config.webhookSecret)) {
-      throw new ApiError(401, 'unauthorized', 'Missing or invalid X-Webhook-Secret header');
-    }
-  };
 
   /** Signals the event to its call; a late event for a call that already ended changes nothing. */
   async function deliver(ctx: Context, event: UnifiedTelephonyEvent, provider: string): Promise<void> {
@@ -51,7 +45,7 @@ export function telephonyEventRoutes({ config, logger, client }: TelephonyEventR
   }
 
   router.post('/telephony/events', async (ctx) => {
-    requireSecret(ctx);
+    requireWebhookSecret(ctx, config.webhookSecret);
     const body = await readJsonBody(ctx, config.env.API_MAX_BODY_BYTES);
     const eventName = (body as { event?: unknown } | null)?.event;
     if (typeof eventName === 'string' && !(TELEPHONY_EVENT_TYPES as readonly string[]).includes(eventName)) {
@@ -65,7 +59,7 @@ export function telephonyEventRoutes({ config, logger, client }: TelephonyEventR
   });
 
   router.post('/telephony/events/voximplant', async (ctx) => {
-    requireSecret(ctx);
+    requireWebhookSecret(ctx, config.webhookSecret);
     const body = await readJsonBody(ctx, config.env.API_MAX_BODY_BYTES);
     const parsed = VoximplantWebhookSchema.safeParse(body);
     if (!parsed.success) {

@@ -5,7 +5,7 @@ import type { AppConfig } from '../../config/env';
 import type { Logger } from '../../logging/logger';
 import { createMediaToken } from '../../media-gateway/media-token';
 import { callSessionQuery } from '../../../workflows/definitions';
-import { secretsMatch } from '../auth';
+import { requireWebhookSecret } from '../auth';
 import { ApiError } from '../errors';
 
 /** What our VoxEngine scenario needs to place and bridge the call (custom data holds only the call id). */
@@ -26,9 +26,7 @@ const CallIdSchema = z.uuid();
 export function voximplantSessionRoutes({ config, logger, client }: { config: AppConfig; logger: Logger; client: Client }): Router {
   const router = new Router();
   router.get('/telephony/voximplant/calls/:call_id/session', async (ctx) => {
-    if (!secretsMatch(ctx.get('x-webhook-secret') || undefined, config.webhookSecret)) {
-      throw new ApiError(401, 'unauthorized', 'Missing or invalid X-Webhook-Secret header');
-    }
+    requireWebhookSecret(ctx, config.webhookSecret);
     if (!config.voximplant) throw new ApiError(404, 'not_found', 'Voximplant is not the configured telephony provider');
     const callId = CallIdSchema.safeParse(ctx.params.call_id);
     if (!callId.success) throw new ApiError(404, 'not_found', 'No such call');
