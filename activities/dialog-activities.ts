@@ -14,6 +14,8 @@ export interface DialogSettings {
   maxOutputTokens: number;
   maxHistoryTurns: number;
   systemPrompt: string;
+  /** streamed: speak each sentence as the model completes it; whole: speak the finished reply (REPLY_SPEECH). */
+  replySpeech?: 'streamed' | 'whole';
 }
 
 export interface DialogActivityDeps {

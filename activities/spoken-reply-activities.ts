@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { DialogTurn } from '../src/domain/call-session';
 import { metrics } from '../src/metrics/metrics';
 import { describeOpenAIError, isRetryableOpenAIError } from '../src/openai/client';
@@ -33,6 +33,9 @@ export interface HeardTurn {
   superseded: boolean;
   /** Why there is no reply although something was heard (the model failed). */
   replyFailure?: string;
+  /** When this attempt started running (epoch ms), and how long it waited after being scheduled. */
+  startedAtMs?: number;
+  scheduleToStartMs?: number;
 }
 
 export interface HeardUtterance {
@@ -64,6 +67,7 @@ export function createSpokenReplyActivities(deps: DialogActivityDeps & VoiceActi
         isGoodbye ||= sentence.isGoodbye;
         if (sentence.text === '') continue;
         sentences.push(sentence.text);
+        if (settings.replySpeech === 'whole') continue; // spoken below, once the model has finished
         if (!firstPlayback) {
           llmMs = Math.round(performance.now() - startedAt);
           metrics.stage.observe({ stage: 'llm' }, llmMs / 1000);
@@ -78,12 +82,19 @@ export function createSpokenReplyActivities(deps: DialogActivityDeps & VoiceActi
       const described = describeOpenAIError(err);
       logger.error({ call_id: callId, stage: 'LLM', kind: described.kind, status: described.status, err_message: described.message }, 'openai request failed');
       // Once something was said the turn stands; before that, the caller decides.
-      if (!firstPlayback) {
+      if (!firstPlayback && (settings.replySpeech !== 'whole' || sentences.length === 0)) {
         const message = `LLM failed (${described.kind}): ${described.message}`;
         throw isRetryableOpenAIError(err)
           ? ApplicationFailure.retryable(message, 'OpenAIError')
           : ApplicationFailure.nonRetryable(message, 'NonRetryableOpenAIError');
       }
+    }
+    if (settings.replySpeech === 'whole' && sentences.length > 0) {
+      llmMs = Math.round(performance.now() - startedAt);
+      metrics.stage.observe({ stage: 'llm' }, llmMs / 1000);
+      const whole = await sayOnLine(voice, callId, sentences.join(' '), false, answering, { turn, index: 0 });
+      if (whole.superseded) return 'superseded';
+      return { text: whole.interrupted ? sentences[0]! : sentences.join(' '), isGoodbye: isGoodbye && !whole.interrupted, interrupted: whole.interrupted, llmMs, firstSentence: whole };
     }
     if (!firstPlayback) throw ApplicationFailure.retryable('The model returned an empty operator reply', 'OpenAIError');
     // The rest is synthesised while the first sentence plays, and queued right behind it on the line
@@ -120,6 +131,9 @@ export function createSpokenReplyActivities(deps: DialogActivityDeps & VoiceActi
       history: DialogTurn[];
       closingInstruction?: string;
     }): Promise<HeardTurn> {
+      const startedAtMs = Date.now();
+      const scheduleToStartMs = Math.max(0, startedAtMs - Context.current().info.currentAttemptScheduledTimestampMs);
+      const timing = { startedAtMs, scheduleToStartMs };
       const texts: string[] = [];
       let sttMs: number | null = null;
       for (const utterance of utterances) {
@@ -129,7 +143,7 @@ export function createSpokenReplyActivities(deps: DialogActivityDeps & VoiceActi
       }
       const heard = texts.join(' ').trim();
       const heardAt = new Date().toISOString();
-      if (heard === '') return { heard, heardAt, sttMs, reply: null, superseded: false };
+      if (heard === '') return { heard, heardAt, sttMs, reply: null, superseded: false, ...timing };
       // The transcript shows the callee's words now, and keeps them if the call ends mid-reply;
       // sent alongside the model request, so the reply does not wait for it.
       temporal.client.workflow
@@ -139,11 +153,11 @@ export function createSpokenReplyActivities(deps: DialogActivityDeps & VoiceActi
       const answering = utterances.at(-1)?.utteranceId;
       try {
         const reply = await replyAndSpeak(callId, [...history, { speaker: 'user', text: heard, timestamp: heardAt }], closingInstruction, answering);
-        if (reply === 'superseded') return { heard, heardAt, sttMs, reply: null, superseded: true };
-        return { heard, heardAt, sttMs, reply, superseded: false };
+        if (reply === 'superseded') return { heard, heardAt, sttMs, reply: null, superseded: true, ...timing };
+        return { heard, heardAt, sttMs, reply, superseded: false, ...timing };
       } catch (err) {
         // What the callee said stands even if the answer failed: the workflow records it and says the fallback phrase.
-        return { heard, heardAt, sttMs, reply: null, superseded: false, replyFailure: err instanceof Error ? err.message : String(err) };
+        return { heard, heardAt, sttMs, reply: null, superseded: false, replyFailure: err instanceof Error ? err.message : String(err), ...timing };
       }
     },
   };

@@ -6,6 +6,7 @@ import {
   isCancellation,
   log,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -37,6 +38,11 @@ const liveTurn = proxyActivities<CallActivities>({
   startToCloseTimeout: '25 seconds',
   retry: { initialInterval: '200 milliseconds', maximumAttempts: 2, nonRetryableErrorTypes: ['NonRetryableOpenAIError', 'NonRetryableSpeechError'] },
 });
+/** The same turn as a local activity (VOICE_TURN_ACTIVITY=local, for comparison): no server round trip, signals wait for it. */
+const localTurn = proxyLocalActivities<CallActivities>({
+  startToCloseTimeout: '25 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumAttempts: 2, nonRetryableErrorTypes: ['NonRetryableOpenAIError', 'NonRetryableSpeechError'] },
+});
 /** After the call: nobody is waiting on the line, so retry longer. */
 const postCall = proxyActivities<CallActivities>({
   startToCloseTimeout: '60 seconds',
@@ -51,6 +57,16 @@ const resultsFallback = proxyActivities<CallActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' }, // unlimited: a local file
 });
+
+/** Phrase handed on by the gateway (end of speech + endpointing wait) -> the turn's activity running. */
+function turnDispatch(endedAt: string | undefined, endpointingMs: number | null | undefined, turn: { startedAtMs?: number; scheduleToStartMs?: number }) {
+  if (turn.startedAtMs === undefined) return {};
+  const handedOnAt = endedAt ? Date.parse(endedAt) + (endpointingMs ?? 0) : NaN;
+  return {
+    schedule_to_start_ms: turn.scheduleToStartMs ?? null,
+    dispatch_ms: Number.isFinite(handedOnAt) ? Math.max(0, turn.startedAtMs - handedOnAt) : null,
+  };
+}
 
 const TIME_LIMIT_INSTRUCTION =
   'Время разговора истекло. Одной-двумя фразами кратко подведи итог разговора и вежливо попрощайся.';
@@ -312,7 +328,7 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
         currentTurn = { key: turnKey, userTurn: null };
         const turn = await unlessInterrupted(
           () =>
-            liveTurn.hearAndReply({
+            (input.turnActivity === 'local' ? localTurn : liveTurn).hearAndReply({
               callId,
               turnKey,
               utterances,
@@ -359,6 +375,7 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
           tts_first_byte_ms: reply.firstSentence.synthesisFirstByteMs,
           voice_to_voice_ms: reply.firstSentence.voiceToVoiceMs,
           endpointing_ms: reply.firstSentence.endpointingMs,
+          ...turnDispatch(batch.at(-1)?.endedAt, reply.firstSentence.endpointingMs, heard),
         });
         if (reply.isGoodbye || lastTurn) {
           session.end_reason = lastTurn ? 'turn_limit' : 'goodbye';

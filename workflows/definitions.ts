@@ -41,6 +41,8 @@ export interface CallWorkflowInput {
    * media gateway; `text`: the simulated text callee (phrases as text, replies as text).
    */
   media: 'voice' | 'text';
+  /** How a voice turn runs (VOICE_TURN_ACTIVITY); absent = regular activity. */
+  turnActivity?: 'regular' | 'local';
   /** Queue behind this many calls in progress (null = no limit). */
   concurrency: { slotsWorkflowId: string; maxConcurrentCalls: number } | null;
 }

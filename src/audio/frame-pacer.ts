@@ -5,7 +5,8 @@
  */
 export interface FramePacerOptions {
   frameMs?: number;
-  send(frame: Buffer): void;
+  /** `lateMs`: how far behind its slot on the 20 ms grid this frame leaves (jitter figures). */
+  send(frame: Buffer, lateMs: number): void;
   /** Monotonic clock in ms; default performance.now(). */
   now?: () => number;
   timers?: PacerTimers;
@@ -134,7 +135,7 @@ export function createFramePacer(options: FramePacerOptions): FramePacer {
       stats.framesSent++;
       slot++;
       const gen = generation;
-      options.send(frame);
+      options.send(frame, late);
       if (gen !== generation) {
         // send() called clear() or stop(); anything enqueued since keeps the grid.
         if (!stopped && queued() > 0) schedule();

@@ -111,6 +111,17 @@ export const EnvSchema = z
      * the reply is played only once VAD_SILENCE_MS confirms the end, and dropped if the callee goes on. 0 = off.
      */
     VAD_EARLY_SILENCE_MS: intFromEnv(0, 3000).default(200),
+    /**
+     * How a reply is voiced. streamed (default): each sentence goes to TTS as soon as the model
+     * completes it; whole: only the finished reply is voiced (the simpler design, kept for `npm run bench`).
+     */
+    REPLY_SPEECH: z.enum(['streamed', 'whole']).default('streamed'),
+    /**
+     * How the workflow runs a voice turn. regular (default): an activity, dispatched eagerly, so a
+     * hang-up signal reaches the workflow while the turn runs; local: a local activity (no server
+     * round trip, but signals wait until the turn ends). The alternative is kept for `npm run bench`.
+     */
+    VOICE_TURN_ACTIVITY: z.enum(['regular', 'local']).default('regular'),
     /** Sounds shorter than this are not phrases (a lone «Да.» is ~160-220 ms of speech; Silero already ignores clicks). */
     VAD_MIN_SPEECH_MS: intFromEnv(50, 2000).default(150),
 
@@ -189,6 +200,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     const simulated = SimulatedTelephonyConfigSchema.safeParse(JSON.parse(env.TELEPHONY_CONFIG));
     if (!simulated.success) {
       throw new ConfigError(simulated.error.issues.map((i) => `TELEPHONY_CONFIG.${i.path.join('.')} ${i.message}`));
+    }
+    if (simulated.data.providerUrl && env.TELEPHONY_PROVIDER !== 'simulated') {
+      throw new ConfigError(['TELEPHONY_CONFIG.providerUrl needs TELEPHONY_PROVIDER=simulated (the provider process carries voice calls only)']);
     }
   }
 

@@ -32,6 +32,10 @@ export const TurnMetricsSchema = z.object({
   voice_to_voice_ms: z.number().nullable(),
   /** The silence waited before the phrase was handed on (the early pause when preemptive replies are on). */
   endpointing_ms: z.number().nullable().optional(),
+  /** Phrase handed on by the gateway -> the turn's activity running (audio store, signal, workflow task, dispatch). */
+  dispatch_ms: z.number().nullable().optional(),
+  /** Temporal's schedule-to-start of the turn's activity. */
+  schedule_to_start_ms: z.number().nullable().optional(),
 });
 export type TurnMetrics = z.infer<typeof TurnMetricsSchema>;
 

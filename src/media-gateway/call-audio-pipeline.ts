@@ -180,11 +180,13 @@ export class CallAudioPipeline implements MediaCallHandler {
         call.lastSpeechEndAt = null;
         call.lastEndpointingMs = null;
       }
-      const underrunsBefore = call.playback.stats().underruns;
+      const before = call.playback.stats();
       queued = call.playback.play(audio, sourceRate, options);
       if (part) order?.done(part.index);
       const result = await queued;
-      metrics.playbackUnderruns.inc(call.playback.stats().underruns - underrunsBefore);
+      const after = call.playback.stats();
+      metrics.playbackUnderruns.inc(after.underruns - before.underruns);
+      metrics.playbackResyncs.inc(after.resyncs - before.resyncs);
       let voiceToVoiceMs: number | null = null;
       let greetingMs: number | null = null;
       if (result.firstFrameAt !== null) {

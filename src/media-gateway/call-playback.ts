@@ -9,6 +9,7 @@ import {
   type FramePacer,
   type MediaFormat,
 } from '../audio';
+import { metrics } from '../metrics/metrics';
 import type { MediaLeg } from './media-session';
 
 export interface PlaybackResult {
@@ -40,8 +41,9 @@ export class CallPlayback {
   ) {
     this.samplesPerFrame = frameSamples(format);
     this.pacer = createFramePacer({
-      send: (frame) => {
+      send: (frame, lateMs) => {
         this.framesSent += 1;
+        metrics.playbackFrameLateness.observe(lateMs / 1000);
         if (this.current && this.current.firstFrameAt === null) this.current.firstFrameAt = performance.now();
         this.session.sendAudio(frame, this.samplesPerFrame);
       },

@@ -9,6 +9,16 @@ export function createMediaToken(callId: string, secret: string, ttlSec: number,
   return `${payload}.${sign(payload, secret)}`;
 }
 
+/** The gateway URL a provider streams one call's audio on, with a fresh media token. */
+export function mediaStreamUrl(
+  config: { mediaGatewayPublicUrl: string; mediaTokenSecret: string; env: { MEDIA_TOKEN_TTL_SEC: number } },
+  callId: string,
+  dialect?: 'voximplant',
+): string {
+  const token = createMediaToken(callId, config.mediaTokenSecret, config.env.MEDIA_TOKEN_TTL_SEC);
+  return `${config.mediaGatewayPublicUrl}/telephony/audio/${callId}?token=${encodeURIComponent(token)}${dialect ? `&dialect=${dialect}` : ''}`;
+}
+
 export type MediaTokenCheck = { ok: true } | { ok: false; reason: 'missing' | 'malformed' | 'bad_signature' | 'expired' | 'wrong_call' };
 
 export function verifyMediaToken(token: string | undefined, callId: string, secret: string, nowMs = Date.now()): MediaTokenCheck {

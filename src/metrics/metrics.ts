@@ -19,6 +19,14 @@ export const metrics = {
   callsEnded: new Counter({ name: 'calls_ended_total', help: 'Calls written to the results', labelNames: ['status', 'disposition'] as const, registers: [registry] }),
   telephonyEvents: new Counter({ name: 'telephony_events_total', help: 'Provider events received', labelNames: ['event'] as const, registers: [registry] }),
   errors: new Counter({ name: 'errors_total', help: 'Errors by kind', labelNames: ['kind'] as const, registers: [registry] }),
+  /** Send time of each reply frame minus its slot on the 20 ms schedule. */
+  playbackFrameLateness: new Histogram({
+    name: 'playback_frame_lateness_seconds',
+    help: 'How late each assistant audio frame left against its 20 ms schedule',
+    buckets: [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.04, 0.08, 0.2],
+    registers: [registry],
+  }),
+  playbackResyncs: new Counter({ name: 'playback_resyncs_total', help: 'Times playback fell more than 200 ms behind and restarted its schedule', registers: [registry] }),
   playbackUnderruns: new Counter({ name: 'playback_underruns_total', help: 'Times the line ran dry while a reply was still being synthesised', registers: [registry] }),
 };
 

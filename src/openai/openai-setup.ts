@@ -4,12 +4,16 @@ import type { Logger } from '../logging/logger';
 import { createOpenAIClient } from './client';
 import { startOpenAIEmulator, type OpenAIEmulator } from './emulator';
 
-/** Provider latencies the emulator imitates (ms); TTS audio is streamed in real time. */
+/**
+ * Provider latencies the emulator imitates (ms). After its first byte, TTS audio streams at twice
+ * real time (OpenAI's streaming TTS runs ahead of playback; an exactly real-time source would turn
+ * every timer hiccup of the emulator into a playback underrun). `slow` also answers every 25th request with a 429.
+ */
 export const EMULATOR_LATENCY_PROFILES = {
   none: {},
-  fast: { sttMs: 250, chatFirstTokenMs: 250, perTokenMs: 10, ttsFirstByteMs: 150, ttsPacing: 1 },
-  typical: { sttMs: 400, chatFirstTokenMs: 350, perTokenMs: 20, ttsFirstByteMs: 250, ttsPacing: 1 },
-  slow: { sttMs: 900, chatFirstTokenMs: 800, perTokenMs: 30, ttsFirstByteMs: 600, ttsPacing: 1 },
+  fast: { sttMs: 250, chatFirstTokenMs: 250, perTokenMs: 10, ttsFirstByteMs: 150, ttsPacing: 2 },
+  typical: { sttMs: 400, chatFirstTokenMs: 350, perTokenMs: 20, ttsFirstByteMs: 250, ttsPacing: 2 },
+  slow: { sttMs: 900, chatFirstTokenMs: 800, perTokenMs: 30, ttsFirstByteMs: 600, ttsPacing: 2, rateLimitEvery: 25 },
 } as const;
 
 export interface ConfiguredOpenAI {

@@ -2,7 +2,9 @@ import type { AppConfig } from '../config/env';
 import type { Logger } from '../logging/logger';
 import { parseSimulatedConfig } from './simulated/callee-behaviours';
 import { SimulatedTelephony } from './simulated/simulated-telephony';
+import { RemoteSimulatedTelephony } from './simulated/remote-simulated-telephony';
 import type { TelephonyAdapter } from './telephony-adapter';
+import { mediaStreamUrl } from '../media-gateway/media-token';
 import { VoximplantTelephony } from './voximplant/voximplant-telephony';
 import { SipTrunkTelephony } from './sip/sip-trunk-telephony';
 
@@ -19,24 +21,33 @@ export interface TelephonyDeps {
 export function createTelephonyAdapter({ config, logger, onCalleePhrase }: TelephonyDeps): TelephonyAdapter {
   switch (config.env.TELEPHONY_PROVIDER) {
     case 'simulated':
-    case 'simulated-text':
+    case 'simulated-text': {
+      const simulated = parseSimulatedConfig(config.env.TELEPHONY_CONFIG);
+      if (simulated.providerUrl) {
+        return new RemoteSimulatedTelephony({
+          providerUrl: simulated.providerUrl,
+          apiKey: config.env.TELEPHONY_API_KEY,
+          eventsUrl: `${config.publicBaseUrl}/telephony/events`,
+          mediaUrlFor: (callId) => mediaStreamUrl(config, callId),
+          logger: logger.child({ provider: 'simulated' }),
+        });
+      }
       return new SimulatedTelephony({
         eventsUrl: `${config.publicBaseUrl}/telephony/events`,
         webhookSecret: config.webhookSecret,
-        config: parseSimulatedConfig(config.env.TELEPHONY_CONFIG),
+        config: simulated,
         logger: logger.child({ provider: 'simulated' }),
         onCalleePhrase,
         voice:
           config.env.TELEPHONY_PROVIDER === 'simulated'
             ? {
-                gatewayUrl: config.mediaGatewayPublicUrl,
-                tokenSecret: config.mediaTokenSecret,
-                tokenTtlSec: config.env.MEDIA_TOKEN_TTL_SEC,
+                mediaUrlFor: (callId) => mediaStreamUrl(config, callId),
                 format: { encoding: 'mulaw', sampleRate: 8000 },
                 wireEncoding: 'ULAW',
               }
             : undefined,
       });
+    }
     case 'voximplant':
       return new VoximplantTelephony({ ...config.voximplant!, logger: logger.child({ provider: 'voximplant' }) });
     case 'sip':

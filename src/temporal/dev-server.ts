@@ -12,6 +12,8 @@ export interface DevServer {
   uiUrl: string | null;
   /** Which binary runs the server, or 'sdk-download'. */
   source: string;
+  /** The server's process id, when we started the binary ourselves (benchmarks sample it). */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -23,6 +25,8 @@ export interface DevServerOptions {
   /** SQLite file; omitted = in-memory (gone when the server stops). */
   dbFile?: string;
   namespace?: string;
+  /** Eager activity dispatch (default on); npm run bench turns it off to measure what it saves. */
+  eagerActivities?: boolean;
 }
 
 export async function freePort(): Promise<number> {
@@ -57,7 +61,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   }
   for (const [name, type] of Object.entries(CALL_SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
   // Eager activities: a turn's activity comes back with the workflow task's answer instead of one more poll.
-  args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
+  args.push('--dynamic-config-value', `system.enableActivityEagerExecution=${options.eagerActivities !== false}`);
 
   const child: ChildProcess = spawn(cli, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -88,6 +92,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     address,
     uiUrl: uiPort ? `http://127.0.0.1:${uiPort}` : null,
     source: cli,
+    pid: child.pid,
     stop: async () => {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');

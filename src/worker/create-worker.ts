@@ -57,6 +57,7 @@ export async function createCallWorker(deps: CallWorkerDeps): Promise<CallWorker
       maxOutputTokens: config.env.OPENAI_MAX_OUTPUT_TOKENS,
       maxHistoryTurns: config.env.DIALOG_HISTORY_TURNS,
       systemPrompt: loadSystemPrompt(path.resolve(root, config.env.SYSTEM_PROMPT_FILE)),
+      replySpeech: config.env.REPLY_SPEECH,
     },
     results: deps.results,
     audioStore: createAudioStore(config),

@@ -78,6 +78,7 @@ export function callRoutes({ config, logger, client, script }: CallRoutesDeps): 
       limits: callLimitsFrom(config),
       script,
       media: mediaModeOf(config),
+      ...(config.env.VOICE_TURN_ACTIVITY === 'local' ? { turnActivity: 'local' as const } : {}),
       concurrency: { slotsWorkflowId: CALL_SLOTS_WORKFLOW_ID, maxConcurrentCalls: config.env.MAX_CONCURRENT_CALLS },
     };
     let replayed = false;

@@ -3,7 +3,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { AppConfig } from '../../config/env';
 import type { Logger } from '../../logging/logger';
-import { createMediaToken } from '../../media-gateway/media-token';
+import { mediaStreamUrl } from '../../media-gateway/media-token';
 import { callSessionQuery } from '../../../workflows/definitions';
 import { requireWebhookSecret } from '../auth';
 import { ApiError } from '../errors';
@@ -40,14 +40,13 @@ export function voximplantSessionRoutes({ config, logger, client }: { config: Ap
     if (session.status !== 'created' && session.status !== 'dialing') {
       throw new ApiError(409, 'call_not_dialing', `Call ${callId.data} is ${session.status}`);
     }
-    const token = createMediaToken(callId.data, config.mediaTokenSecret, config.env.MEDIA_TOKEN_TTL_SEC);
     const body: z.infer<typeof VoximplantSessionResponseSchema> = {
       call_id: callId.data,
       phone: session.phone,
       caller_id: config.voximplant.settings.caller_id,
       ring_timeout_sec: config.env.CALL_RING_TIMEOUT_SEC,
       // `dialect` tells the gateway to speak Voximplant's flavour (customEvent for our own messages).
-      media_url: `${config.mediaGatewayPublicUrl}/telephony/audio/${callId.data}?token=${encodeURIComponent(token)}&dialect=voximplant`,
+      media_url: mediaStreamUrl(config, callId.data, 'voximplant'),
       encoding: config.voximplant.settings.encoding,
     };
     logger.info({ call_id: callId.data }, 'voximplant scenario fetched its call session');

@@ -3,7 +3,7 @@ import { EMULATOR_LATENCY_PROFILES } from '../openai-setup';
 import { startOpenAIEmulator } from './server';
 
 /**
- * The LOCAL OpenAI EMULATOR as a process of its own (used by `npm run latency`, so that the
+ * The LOCAL OpenAI EMULATOR as a process of its own (used by `npm run bench`, so that the
  * stand-in provider's own work - acoustic matching, eSpeak NG - does not run on the service's event
  * loop, as OpenAI's would not). Prints one JSON line {"emulator_url": ...} once it listens.
  *   node dist/src/openai/emulator/main.js [none|fast|typical|slow]

@@ -15,6 +15,8 @@ export const EMULATOR_HEADER_VALUE = 'openai-emulator';
 export const CHAT_COMPLETIONS_PATH = '/v1/chat/completions';
 
 const MAX_BODY_BYTES = 30 * 1024 * 1024;
+/** What a profile's 429 asks the client to wait (OpenAI sends retry-after-ms in this range). */
+const RATE_LIMIT_RETRY_AFTER_MS = 200;
 
 export interface EmulatorFault {
   /** Request path the fault applies to, e.g. '/v1/chat/completions'; '*' matches every path. */
@@ -62,7 +64,8 @@ export interface OpenAIEmulatorOptions {
   port?: number;
   logger?: Logger;
   /** ttsFirstByteMs / ttsPacing / sttMs: see SpeechRouteLatency (speech/routes.ts). */
-  latency?: { chatFirstTokenMs?: number; perTokenMs?: number; ttsFirstByteMs?: number; ttsPacing?: number; sttMs?: number };
+  /** rateLimitEvery: every Nth API request is answered 429 with `retry-after-ms` (the `slow` profile's occasional rate limits). */
+  latency?: { chatFirstTokenMs?: number; perTokenMs?: number; ttsFirstByteMs?: number; ttsPacing?: number; sttMs?: number; rateLimitEvery?: number };
   /** Mounted before the default routes, so they can replace them. */
   routes?: EmulatorRoute[];
   /** The default /v1/audio/speech and /v1/audio/transcriptions (espeak-ng stand-ins); false leaves them out. */
@@ -107,6 +110,7 @@ export async function startOpenAIEmulator(options: OpenAIEmulatorOptions = {}): 
   const faults: { fault: EmulatorFault; remaining: number }[] = [];
   const timers = new Set<NodeJS.Timeout>();
   let completionCounter = 0;
+  let apiRequestCounter = 0;
   let closed = false;
 
   /** Resolves after `ms`, or early (false) when the client has gone away or the emulator closes. */
@@ -179,7 +183,9 @@ export async function startOpenAIEmulator(options: OpenAIEmulatorOptions = {}): 
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
     if (!(await wait(firstTokenMs, res))) return;
     for (const [index, chunk] of chunks.entries()) {
-      if (index > 1 && !(await wait(perTokenMs, res))) return;
+      // Each chunk carries a word; the model takes perTokenMs for each of its tokens (a Russian word is 2-3).
+      const piece = (chunk as { choices?: { delta?: { content?: string } }[] }).choices?.[0]?.delta?.content ?? '';
+      if (index > 1 && !(await wait(perTokenMs * (piece ? estimateTokens(piece) : 1), res))) return;
       res.write(`data: ${JSON.stringify(chunk)}\n\n`);
     }
     res.end('data: [DONE]\n\n');
@@ -219,6 +225,12 @@ export async function startOpenAIEmulator(options: OpenAIEmulatorOptions = {}): 
     } else body = { contentType, bytes: rawBody.length };
     requests.push({ method, path, body });
 
+    const rateLimitEvery = options.latency?.rateLimitEvery ?? 0;
+    if (rateLimitEvery > 0 && path.startsWith('/v1/') && ++apiRequestCounter % rateLimitEvery === 0) {
+      logger?.info({ path }, 'openai emulator: latency profile rate limit (429)');
+      sendJson(res, 429, faultBody({ path, status: 429 }, 429), { 'retry-after': '1', 'retry-after-ms': String(RATE_LIMIT_RETRY_AFTER_MS) });
+      return;
+    }
     const fault = takeFault(path, body);
     if (fault) {
       logger?.info({ path, status: fault.status, delayMs: fault.delayMs }, 'openai emulator: injecting fault');
@@ -248,12 +260,12 @@ export async function startOpenAIEmulator(options: OpenAIEmulatorOptions = {}): 
       return;
     }
 
-    if (method === 'POST' && path === CHAT_COMPLETIONS_PATH) return handleChat(res, body);
     const route = routes.find((r) => r.method.toUpperCase() === method && r.path === path);
     if (route) {
       await route.handle({ req, res, rawBody, body, sendJson: (status, payload, headers) => sendJson(res, status, payload, headers) });
       return;
     }
+    if (method === 'POST' && path === CHAT_COMPLETIONS_PATH) return handleChat(res, body);
     sendJson(res, 404, openAIErrorBody(`Invalid URL (${method} ${path}) (emulator).`, 'invalid_request_error'));
   };
 

@@ -37,6 +37,11 @@ export const SimulatedTelephonyConfigSchema = z
     answerAfterMs: z.number().int().min(0).max(120_000).default(1200),
     /** Pause of the callee before each of its phrases. */
     thinkMs: z.number().int().min(0).max(30_000).default(700),
+    /**
+     * A simulated provider running as a process of its own (`npm run bench` starts one): dial
+     * requests go there over HTTP, and its callees stream to the gateway like a real provider's.
+     */
+    providerUrl: z.url().optional(),
   })
   .strict();
 export type SimulatedTelephonyConfig = z.infer<typeof SimulatedTelephonyConfigSchema>;

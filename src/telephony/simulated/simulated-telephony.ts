@@ -15,7 +15,13 @@ export interface SimulatedTelephonyOptions {
   /** How the callee's finished phrases reach the dialog in text mode (in voice mode: as audio via the gateway). */
   onCalleePhrase: (callId: string, text: string) => Promise<void>;
   /** Voice mode: the callee speaks over a WebSocket media stream to the media gateway. */
-  voice?: { gatewayUrl: string; tokenSecret: string; tokenTtlSec: number; format: MediaFormat; wireEncoding: string };
+  voice?: { mediaUrlFor(callId: string): string; format: MediaFormat; wireEncoding: string };
+}
+
+/** Where one call reports and streams, when the dial request names them (the simulator as its own process). */
+export interface SimulatedCallRoute {
+  eventsUrl: string;
+  mediaUrl?: string;
 }
 
 interface SimulatedCall {
@@ -31,6 +37,7 @@ interface SimulatedCall {
   timers: Set<NodeJS.Timeout>;
   eventSeq: number;
   line: VoiceLine | null;
+  route: SimulatedCallRoute | null;
 }
 
 /**
@@ -44,7 +51,7 @@ export class SimulatedTelephony implements TelephonyAdapter {
 
   constructor(private readonly options: SimulatedTelephonyOptions) {}
 
-  async initiateCall({ callId, phone }: InitiateCallRequest): Promise<void> {
+  async initiateCall({ callId, phone }: InitiateCallRequest, route: SimulatedCallRoute | null = null): Promise<void> {
     if (this.calls.has(callId)) return; // a retried activity must not dial twice
     const behaviour = behaviourFor(phone, this.options.config);
     if (behaviour === 'provider_down') throw new Error('simulated provider API: 503 Service Unavailable');
@@ -59,6 +66,7 @@ export class SimulatedTelephony implements TelephonyAdapter {
       timers: new Set(),
       eventSeq: 0,
       line: null,
+      route,
     };
     this.calls.set(callId, call);
     this.options.logger.info({ call_id: callId, behaviour, provider: this.provider }, 'simulated call placed (no real dialing)');
@@ -108,16 +116,18 @@ export class SimulatedTelephony implements TelephonyAdapter {
   }
 
   /** For tests and the demo: what the virtual callee heard (text mode) and said, and its line (voice mode). */
-  conversationOf(callId: string): { heard: string[]; said: string[]; behaviour: CalleeBehaviour; line: VoiceLine | null } | undefined {
+  conversationOf(callId: string): { heard: string[]; said: string[]; behaviour: CalleeBehaviour; line: VoiceLine | null; ended: boolean } | undefined {
     const call = this.calls.get(callId);
-    return call && { heard: [...call.heard], said: [...call.said], behaviour: call.behaviour, line: call.line };
+    return call && { heard: [...call.heard], said: [...call.said], behaviour: call.behaviour, line: call.line, ended: call.ended };
   }
 
   private async openLine(call: SimulatedCall): Promise<void> {
     const voice = this.options.voice!;
     call.line = new VoiceLine({
       callId: call.callId,
-      ...voice,
+      mediaUrl: call.route?.mediaUrl ?? voice.mediaUrlFor(call.callId),
+      format: voice.format,
+      wireEncoding: voice.wireEncoding,
       logger: this.options.logger,
       // The callee answers each operator phrase, as in text mode.
       onOperatorPhraseEnd: () => {
@@ -192,7 +202,7 @@ export class SimulatedTelephony implements TelephonyAdapter {
     };
     for (let attempt = 1; attempt <= 4; attempt++) {
       try {
-        const response = await fetch(this.options.eventsUrl, {
+        const response = await fetch(call.route?.eventsUrl ?? this.options.eventsUrl, {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'x-webhook-secret': this.options.webhookSecret },
           body: JSON.stringify(body),

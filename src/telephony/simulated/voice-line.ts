@@ -1,14 +1,12 @@
 import WebSocket from 'ws';
 import type { MediaFormat } from '../../audio';
 import type { Logger } from '../../logging/logger';
-import { createMediaToken } from '../../media-gateway/media-token';
-import { CalleeVoice } from './callee-voice';
+import { CalleeVoice, type CalleeEarReport } from './callee-voice';
 
 export interface VoiceLineOptions {
   callId: string;
-  gatewayUrl: string;
-  tokenSecret: string;
-  tokenTtlSec: number;
+  /** The gateway's media WebSocket URL for this call, token included. */
+  mediaUrl: string;
   /** Wire format the simulated provider declares, e.g. {encoding: 'mulaw', sampleRate: 8000}. */
   format: MediaFormat;
   /** Name sent in `start` (providers use their own names: ULAW, PCMU, PCM16 …). */
@@ -46,9 +44,8 @@ export class VoiceLine {
   }
 
   async open(): Promise<void> {
-    const { callId, gatewayUrl, tokenSecret, tokenTtlSec } = this.options;
-    const token = createMediaToken(callId, tokenSecret, tokenTtlSec);
-    const socket = new WebSocket(`${gatewayUrl}/telephony/audio/${callId}?token=${encodeURIComponent(token)}`);
+    const { callId, mediaUrl } = this.options;
+    const socket = new WebSocket(mediaUrl);
     this.socket = socket;
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
@@ -70,6 +67,10 @@ export class VoiceLine {
 
   get speaking(): boolean {
     return this.voice.speaking;
+  }
+
+  earReport(): CalleeEarReport {
+    return this.voice.earReport();
   }
 
   stop(): void {

@@ -1,0 +1,413 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { z } from 'zod';
+import { createLogger } from '../logging/logger';
+import { EMULATOR_LATENCY_PROFILES } from '../openai/openai-setup';
+import { freePort, startDevServer, type DevServer } from '../temporal/dev-server';
+import { projectRoot } from '../util/project-root';
+import { renderChart } from './chart';
+import { startReadyChild, type ReadyChild } from './child-process';
+import { ProcessSampler } from './process-sampler';
+import { renderMarkdown, type BenchReport, type MeasuredLevel, type MeasuredVariant, type TargetCheck } from './report';
+import { runLevel, summarizeLevel, type LevelResult, type LevelTarget } from './run-level';
+
+/**
+ * `npm run bench`: N concurrent simulated calls through the whole stack (Temporal dev server, and
+ * the worker, API and media gateway as deployed, WebSocket media, VAD) against the LOCAL OpenAI EMULATOR with a named
+ * latency profile and SIMULATED callees, each in its own process. Prints and writes figures
+ * (bench/results/<profile>.{json,md,svg}); it asserts nothing.
+ */
+const ArgsSchema = z.object({
+  profile: z.enum(['fast', 'typical', 'slow']).default('typical'),
+  levels: z.array(z.number().int().min(1).max(500)).default([1, 3, 10, 30, 50]),
+  /** After the levels, keep adding calls until the machine no longer sustains them. */
+  findMax: z.boolean().default(true),
+  variants: z.boolean().default(true),
+  /** Measured rounds of 3 calls per compared variant (after one warm-up round). */
+  variantRounds: z.number().int().min(1).max(10).default(2),
+  out: z.string().default('bench/results'),
+  /** Turn limit per call (shorter calls for the smoke run). */
+  maxTurns: z.number().int().min(1).max(50).optional(),
+  /** One call, a few turns, no variants: the test suite runs this so the benchmark cannot rot. */
+  smoke: z.boolean().default(false),
+});
+type BenchArgs = z.infer<typeof ArgsSchema>;
+
+function parseArgs(argv: string[]): BenchArgs {
+  const raw: Record<string, unknown> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i]!.replace(/^--/, '').split('=');
+    const value = inline ?? (argv[i + 1] && !argv[i + 1]!.startsWith('--') ? argv[++i] : undefined);
+    switch (flag) {
+      case 'profile':
+      case 'out':
+        raw[flag] = value;
+        break;
+      case 'levels':
+        raw.levels = value?.split(',').map(Number);
+        break;
+      case 'variant-rounds':
+        raw.variantRounds = Number(value);
+        break;
+      case 'max-turns':
+        raw.maxTurns = Number(value);
+        break;
+      case 'no-find-max':
+        raw.findMax = false;
+        break;
+      case 'no-variants':
+        raw.variants = false;
+        break;
+      case 'smoke':
+        raw.smoke = true;
+        break;
+      default:
+        throw new Error(`unknown option --${flag} (options: --profile fast|typical|slow, --levels 1,3,10, --no-find-max, --no-variants, --variant-rounds N, --max-turns N, --out DIR, --smoke)`);
+    }
+  }
+  const args = ArgsSchema.parse(raw);
+  return args.smoke ? { ...args, levels: [1], findMax: false, variants: false, maxTurns: args.maxTurns ?? 2, profile: raw.profile ? args.profile : 'fast' } : args;
+}
+
+/** Talking personas only, in turn (suffix rules of the simulator): every call is a real conversation. */
+const PERSONA_SUFFIXES: Record<string, string> = { '0001': 'interested', '0005': 'not_interested', '0006': 'call_later', '0009': 'unclear' };
+const phoneFor = (index: number) => `+7999${String(index % 1000).padStart(3, '0')}${Object.keys(PERSONA_SUFFIXES)[index % 4]}`;
+const RAMP_MS = 100;
+const TASK_QUEUE = 'bench-calls';
+const MAX_SEARCH_CALLS = 200;
+const SPEC_V2V_LIMIT_MS = 2000;
+
+interface Variant {
+  name: string;
+  description: string;
+  env?: Record<string, string>;
+  eagerActivities?: boolean;
+  profile?: BenchArgs['profile'];
+}
+
+const VARIANTS: Variant[] = [
+  { name: 'as built', description: 'sentence-streamed TTS; turn = one regular activity, eager dispatch; preemptive reply after 200 ms' },
+  { name: 'whole-reply TTS', description: 'TTS starts only when the model has finished the reply (REPLY_SPEECH=whole)', env: { REPLY_SPEECH: 'whole' } },
+  { name: 'local activity', description: 'the turn as a local activity (VOICE_TURN_ACTIVITY=local)', env: { VOICE_TURN_ACTIVITY: 'local' } },
+  { name: 'no preemptive reply', description: 'STT and the model start only after the full 500 ms end-of-phrase silence (VAD_EARLY_SILENCE_MS=0)', env: { VAD_EARLY_SILENCE_MS: '0' } },
+  { name: 'no eager dispatch', description: 'the Temporal server without eager activity execution: the worker polls for the turn activity', eagerActivities: false },
+];
+
+/** Our settings only, so the parent's shell (a .env, real keys) cannot leak into a benchmark process. */
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const ours = /^(OPENAI_|TELEPHONY_|TEMPORAL_|GOOGLE_|API_|MEDIA_|RESULTS_|VAD_|CALL_|MAX_CONCURRENT|REPLY_SPEECH|VOICE_TURN|AUDIO_STORE|PUBLIC_BASE_URL|SYSTEM_PROMPT|DIALOG_|LOG_LEVEL|NODE_ENV|PORT$)/;
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) if (!ours.test(key)) env[key] = value;
+  return { ...env, NODE_ENV: 'development', LOG_LEVEL: 'warn', ...extra };
+}
+
+function machine(): BenchReport['machine'] {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model.trim() ?? 'unknown CPU',
+    cores: cpus.length,
+    memoryGb: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
+    os: `${os.type()} ${os.release()}`,
+    node: process.versions.node,
+  };
+}
+
+function whyNotSustained(level: LevelResult, v2vP95: number | null): string[] {
+  const problems: string[] = [];
+  if (level.completed < level.calls) problems.push(`${level.calls - level.completed} calls not completed (${JSON.stringify(level.endReasons)})`);
+  if (level.resultRowsOk < level.calls) problems.push(`${level.calls - level.resultRowsOk} calls without exactly one results row`);
+  if (level.playback.resyncs > 0) problems.push(`playback fell > 200 ms behind ${level.playback.resyncs} times`);
+  if (v2vP95 === null || v2vP95 > SPEC_V2V_LIMIT_MS) problems.push(`voice-to-voice p95 ${v2vP95 ?? '-'} ms > ${SPEC_V2V_LIMIT_MS}`);
+  return problems;
+}
+
+/** Several measured rounds as one sample (variants). */
+function mergeRounds(rounds: LevelResult[]): LevelResult {
+  const [first, ...rest] = rounds;
+  return rest.reduce(
+    (merged, r) => ({
+      ...merged,
+      calls: merged.calls + r.calls,
+      completed: merged.completed + r.completed,
+      turns: [...merged.turns, ...r.turns],
+      greetingMs: [...merged.greetingMs, ...r.greetingMs],
+      playback: { ...merged.playback, frames: merged.playback.frames + r.playback.frames, underruns: merged.playback.underruns + r.playback.underruns },
+      temporal: {
+        turnScheduleToStartMs: [...merged.temporal.turnScheduleToStartMs, ...r.temporal.turnScheduleToStartMs],
+        workflowTaskScheduleToStartMs: [...merged.temporal.workflowTaskScheduleToStartMs, ...r.temporal.workflowTaskScheduleToStartMs],
+        activityScheduleToStartMs: [...merged.temporal.activityScheduleToStartMs, ...r.temporal.activityScheduleToStartMs],
+      },
+    }),
+    first!,
+  );
+}
+
+/** The stage that grew most against the single-call run: where a missed latency target comes from. */
+function responsibleStage(level: MeasuredLevel, baseline: MeasuredLevel | undefined): string | undefined {
+  if (!baseline) return undefined;
+  const growth = Object.entries(level.summary.stages)
+    .map(([stage, d]) => ({ stage, delta: (d.p95 ?? 0) - (baseline.summary.stages[stage as keyof typeof level.summary.stages].p95 ?? 0), p95: d.p95 }))
+    .sort((a, b) => b.delta - a.delta)[0];
+  return growth ? `${growth.stage.replace(/_/g, ' ')} grew most: p95 ${growth.p95} ms, +${Math.round(growth.delta)} ms over 1 call` : undefined;
+}
+
+function checkTargets(levels: MeasuredLevel[]): TargetCheck[] {
+  const at = (calls: number) => levels.find((l) => l.calls === calls);
+  const baseline = at(1);
+  const checks: TargetCheck[] = [];
+  const latency = (name: string, calls: number, limit: number, pick: (l: MeasuredLevel) => number | null) => {
+    const level = at(calls);
+    const value = level ? pick(level) : null;
+    if (!level || value === null) return checks.push({ name, target: `<= ${limit} ms at ${calls} calls`, measured: 'not run', met: false, missedBy: 'not measured in this run' });
+    const met = value <= limit;
+    checks.push({ name, target: `<= ${limit} ms at ${calls} calls`, measured: `${value} ms`, met, ...(met ? {} : { missedBy: `${value - limit} ms`, responsible: responsibleStage(level, baseline) }) });
+  };
+  latency('voice-to-voice p95', 3, 1500, (l) => l.summary.voiceToVoice.p95);
+  latency('voice-to-voice p95', 30, 1800, (l) => l.summary.voiceToVoice.p95);
+  latency('own overhead p95', 3, 60, (l) => l.summary.ownOverhead.p95);
+  latency('own overhead p95', 50, 100, (l) => l.summary.ownOverhead.p95);
+  const upTo50 = levels.filter((l) => l.calls <= 50);
+  const worstGreeting = upTo50.map((l) => ({ calls: l.calls, p95: l.summary.greeting.p95 ?? Infinity })).sort((a, b) => b.p95 - a.p95)[0];
+  if (worstGreeting) {
+    const met = worstGreeting.p95 <= 300;
+    checks.push({ name: 'greeting after answer p95', target: '<= 300 ms (every level up to 50 calls)', measured: `${worstGreeting.p95} ms (worst, at ${worstGreeting.calls} calls)`, met, ...(met ? {} : { missedBy: `${worstGreeting.p95 - 300} ms` }) });
+  }
+  const underruns = upTo50.reduce((sum, l) => sum + l.result.playback.underruns, 0);
+  const worst = [...upTo50].sort((a, b) => b.result.playback.underruns - a.result.playback.underruns)[0];
+  const stalls = worst
+    ? `worst at ${worst.calls} calls (${worst.result.playback.underruns}): the gateway's event loop lagged p99 ${worst.result.gatewayRuntime.eventLoopLagP99Ms} ms / max ${worst.result.gatewayRuntime.eventLoopLagMaxMs} ms ` +
+      `(GC ${worst.result.gatewayRuntime.gcPauseMs} ms in ${worst.result.wallSec} s), frames left up to ${worst.result.playback.latenessP95Ms} ms late at p95, ` +
+      `while the TTS stream runs ahead of playback: the media gateway falls behind its 20 ms schedule (its own CPU, on 2 cores shared with the far ends)`
+    : undefined;
+  checks.push({
+    name: 'playback underruns',
+    target: '0 up to 50 calls',
+    measured: upTo50.map((l) => `${l.result.playback.underruns} at ${l.calls}`).join(', '),
+    met: underruns === 0,
+    ...(underruns === 0 ? {} : { missedBy: `${underruns} underruns`, responsible: stalls }),
+  });
+  const memoryLevel = at(50) ?? upTo50.at(-1);
+  const perCall = memoryLevel?.result.serviceMbPerCall ?? null;
+  if (memoryLevel && perCall !== null) {
+    const met = perCall <= 20;
+    checks.push({ name: 'peak memory per active call (api + worker + gateway)', target: '<= 20 MB', measured: `${perCall} MB (at ${memoryLevel.calls} calls)`, met, ...(met ? {} : { missedBy: `${Math.round((perCall - 20) * 10) / 10} MB` }) });
+  }
+  return checks;
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const root = projectRoot();
+  const dist = path.join(root, 'dist/src');
+  const work = path.join(root, '.data/bench');
+  const outDir = path.resolve(root, args.out);
+  mkdirSync(work, { recursive: true });
+  mkdirSync(outDir, { recursive: true });
+  const secret = () => randomBytes(24).toString('hex');
+  const secrets = { api: secret(), webhook: secret(), media: secret(), provider: secret() };
+  const logger = createLogger({ level: 'warn', name: 'bench', secrets: Object.values(secrets) });
+  const out = (line = '') => process.stdout.write(line + '\n');
+  const stops: (() => Promise<void>)[] = [];
+  const sampler = new ProcessSampler(new Map([['bench driver', process.pid]]));
+
+  const startDev = async (eagerActivities: boolean): Promise<{ dev: DevServer; client: Client }> => {
+    const dev = await startDevServer({ logger, eagerActivities });
+    const client = new Client({ connection: await Connection.connect({ address: dev.address }) });
+    stops.push(async () => {
+      await client.connection.close();
+      await dev.stop();
+    });
+    return { dev, client };
+  };
+  const startEmulator = async (profile: string): Promise<ReadyChild> => {
+    const child = await startReadyChild({ script: path.join(dist, 'openai/emulator/main.js'), args: [profile], env: cleanEnv({}), readyKey: 'emulator_url', logFile: path.join(work, `logs/emulator-${profile}.log`) });
+    stops.push(child.stop);
+    return child;
+  };
+  const provider = await startReadyChild({
+    script: path.join(dist, 'telephony/simulated/provider-main.js'),
+    env: cleanEnv({ TELEPHONY_WEBHOOK_SECRET: secrets.webhook, TELEPHONY_API_KEY: secrets.provider }),
+    readyKey: 'provider_url',
+    logFile: path.join(work, 'logs/simulated-provider.log'),
+  });
+  stops.push(provider.stop);
+  const providerUrl = String(provider.ready.provider_url);
+
+  /**
+   * Our service as it is deployed (docker-compose, Render): the API, the worker and the media
+   * gateway, each started from its production entry point in a process of its own.
+   */
+  const startService = async (name: string, temporal: { dev: DevServer; client: Client }, emulatorUrl: string, env: Record<string, string> = {}) => {
+    const slug = name.replace(/\W+/g, '-');
+    const resultsCsvPath = path.join(work, `results-${slug}.csv`);
+    const [apiPort, gatewayPort] = [await freePort(), await freePort()];
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    const gatewayHttpUrl = `http://127.0.0.1:${gatewayPort}`;
+    const shared = cleanEnv({
+      TEMPORAL_ADDRESS: temporal.dev.address,
+      TEMPORAL_TASK_QUEUE: TASK_QUEUE,
+      OPENAI_API_KEY: 'local-emulator-no-key',
+      OPENAI_BASE_URL: emulatorUrl,
+      TELEPHONY_PROVIDER: 'simulated',
+      TELEPHONY_CONFIG: JSON.stringify({ providerUrl }),
+      TELEPHONY_API_KEY: secrets.provider,
+      TELEPHONY_WEBHOOK_SECRET: secrets.webhook,
+      API_AUTH_KEY: secrets.api,
+      MEDIA_TOKEN_SECRET: secrets.media,
+      API_PORT: String(apiPort),
+      MEDIA_GATEWAY_PORT: String(gatewayPort),
+      PUBLIC_BASE_URL: apiUrl,
+      MAX_CONCURRENT_CALLS: '1000',
+      RESULTS_CSV_PATH: resultsCsvPath,
+      AUDIO_STORE_DIR: path.join(work, 'audio'),
+      ...(args.maxTurns ? { CALL_MAX_TURNS: String(args.maxTurns) } : {}),
+      ...env,
+    });
+    const answers = (url: string) => async () => (await fetch(url, { signal: AbortSignal.timeout(1000) })).ok;
+    const part = (process: string, script: string, probe: (pid: number) => Promise<boolean>) =>
+      startReadyChild({ script: path.join(dist, script), env: shared, probe, logFile: path.join(work, `logs/${slug}-${process}.log`), timeoutMs: 120_000 });
+    const gateway = await part('gateway', 'media-gateway/main.js', answers(`${gatewayHttpUrl}/healthz`));
+    const api = await part('api', 'api/main.js', answers(`${apiUrl}/healthz`));
+    const worker = await part('worker', 'worker/main.js', async (pid) => {
+      // Ready once this worker (identity "<pid>@host") polls the task queue.
+      const { pollers } = await temporal.client.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: TASK_QUEUE }, taskQueueType: 1 });
+      return (pollers ?? []).some((poller) => poller.identity?.startsWith(`${pid}@`));
+    });
+    const children = { api, worker, 'media gateway': gateway };
+    return {
+      apiUrl,
+      gatewayHttpUrl,
+      resultsCsvPath,
+      children,
+      stop: async () => {
+        await api.stop();
+        await worker.stop();
+        await gateway.stop();
+      },
+    };
+  };
+
+  try {
+    const main = await startDev(true);
+    const emulator = await startEmulator(args.profile);
+    const service = await startService('as built', main, String(emulator.ready.emulator_url));
+    stops.push(service.stop);
+    for (const [name, child] of Object.entries(service.children)) sampler.track(name, child.pid);
+    if (main.dev.pid) sampler.track('temporal server', main.dev.pid);
+    sampler.track('openai emulator', emulator.pid);
+    sampler.track('simulated callees', provider.pid);
+    sampler.start();
+    const target: LevelTarget = {
+      apiUrl: service.apiUrl,
+      gatewayHttpUrl: service.gatewayHttpUrl,
+      apiKey: secrets.api,
+      providerUrl,
+      providerApiKey: secrets.provider,
+      client: main.client,
+      sampler,
+      resultsCsvPath: service.resultsCsvPath,
+      ourProcesses: Object.keys(service.children),
+      baselineRssMb: null,
+    };
+    out(`Benchmark: profile ${args.profile}, levels ${args.levels.join(', ')}${args.findMax ? ', then more until not sustained' : ''}${args.variants ? `, ${VARIANTS.length} compared designs` : ''}`);
+    out('OpenAI: LOCAL EMULATOR (own process); callees: SIMULATED (own process); nothing is dialed and no real API is called');
+    // What a running service has warm (JIT, connection pools, workflow cache) is warmed first, not
+    // measured; the smoke run skips it (it checks that the benchmark works, not the figures).
+    if (!args.smoke) await runLevel(target, { label: 'warm-up', calls: Math.min(3, Math.max(...args.levels)), rampMs: RAMP_MS, phoneFor });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    target.baselineRssMb = Object.fromEntries(target.ourProcesses.map((name) => [name, sampler.rssMb(name) ?? 0]));
+
+    const levels: MeasuredLevel[] = [];
+    const measure = async (calls: number) => {
+      const result = await runLevel(target, { label: `${calls} calls`, calls, rampMs: RAMP_MS, phoneFor });
+      const summary = summarizeLevel(result);
+      const notSustained = whyNotSustained(result, summary.voiceToVoice.p95);
+      const level: MeasuredLevel = { calls, result, summary, sustained: notSustained.length === 0, notSustained };
+      levels.push(level);
+      out(
+        `  ${String(calls).padStart(3)} calls: v2v p50 ${summary.voiceToVoice.p50} / p95 ${summary.voiceToVoice.p95} ms, own overhead p95 ${summary.ownOverhead.p95} ms, ` +
+          `greeting p95 ${summary.greeting.p95} ms, underruns ${result.playback.underruns}, completed ${result.completed}/${calls}, CPU % gateway ${result.processes['media gateway']?.cpuPercent ?? '-'} / worker ${result.processes.worker?.cpuPercent ?? '-'} / api ${result.processes.api?.cpuPercent ?? '-'} (${result.wallSec} s)`,
+      );
+      return level;
+    };
+    for (const calls of args.levels) await measure(calls);
+    if (args.findMax) {
+      let last = levels.at(-1)!;
+      while (last.sustained && last.calls < MAX_SEARCH_CALLS) last = await measure(Math.min(MAX_SEARCH_CALLS, last.calls + Math.max(25, Math.round(last.calls / 2))));
+    }
+    const sustained = levels.filter((l) => l.sustained).map((l) => l.calls);
+    sampler.stop();
+
+    const variants: MeasuredVariant[] = [];
+    if (args.variants) {
+      out(`Compared designs: each on a fresh service process, one warm-up round, then ${args.variantRounds} rounds of 3 calls`);
+      let asBuilt: MeasuredVariant | null = null;
+      for (const variant of VARIANTS) {
+        const temporal = variant.eagerActivities === false ? await startDev(false) : main;
+        const emu = variant.profile && variant.profile !== args.profile ? await startEmulator(variant.profile) : emulator;
+        const svc = await startService(variant.name, temporal, String(emu.ready.emulator_url), variant.env);
+        const variantTarget: LevelTarget = { ...target, apiUrl: svc.apiUrl, gatewayHttpUrl: svc.gatewayHttpUrl, client: temporal.client, resultsCsvPath: svc.resultsCsvPath, baselineRssMb: null };
+        try {
+          await runLevel(variantTarget, { label: 'warm-up', calls: 3, rampMs: RAMP_MS, phoneFor });
+          const rounds: LevelResult[] = [];
+          for (let r = 0; r < args.variantRounds; r++) rounds.push(await runLevel(variantTarget, { label: variant.name, calls: 3, rampMs: RAMP_MS, phoneFor: (i) => phoneFor(i + r) }));
+          const summary = summarizeLevel(mergeRounds(rounds));
+          const ratio = (mine: number | null, theirs: number | null | undefined) => (mine !== null && theirs ? Math.round((mine / theirs) * 100) / 100 : null);
+          const measured: MeasuredVariant = {
+            name: variant.name,
+            description: variant.description,
+            calls: rounds.reduce((sum, r) => sum + r.calls, 0),
+            summary,
+            ratioP50: ratio(summary.voiceToVoice.p50, asBuilt?.summary.voiceToVoice.p50 ?? summary.voiceToVoice.p50),
+            ratioP95: ratio(summary.voiceToVoice.p95, asBuilt?.summary.voiceToVoice.p95 ?? summary.voiceToVoice.p95),
+          };
+          asBuilt ??= measured;
+          variants.push(measured);
+          out(`  ${variant.name}: v2v p50 ${summary.voiceToVoice.p50} / p95 ${summary.voiceToVoice.p95} ms (x${measured.ratioP50} / x${measured.ratioP95} of as built)`);
+        } finally {
+          await svc.stop();
+        }
+      }
+    }
+
+    const report: BenchReport = {
+      generatedAt: new Date().toISOString(),
+      command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+      machine: machine(),
+      profile: args.profile,
+      profileFigures: { ...EMULATOR_LATENCY_PROFILES[args.profile] },
+      settings: { vadSilenceMs: 500, vadEarlySilenceMs: 200, rampMs: RAMP_MS, personas: Object.values(PERSONA_SUFFIXES) },
+      levels,
+      largestSustained: sustained.length ? Math.max(...sustained) : null,
+      variants,
+      targets: checkTargets(levels),
+    };
+    const base = path.join(outDir, args.profile);
+    writeFileSync(`${base}.json`, JSON.stringify(report, null, 2) + '\n');
+    const markdown = renderMarkdown(report);
+    writeFileSync(`${base}.md`, markdown + '\n');
+    writeFileSync(
+      `${base}.svg`,
+      renderChart(
+        `Voice caller: profile ${args.profile}, ${report.machine.cores} x ${report.machine.cpu}`,
+        levels.map((l) => ({ calls: l.calls, summary: l.summary })),
+        variants.map((v) => ({ name: v.name, p50: v.summary.voiceToVoice.p50, p95: v.summary.voiceToVoice.p95 })),
+      ),
+    );
+    out();
+    out(markdown);
+    out();
+    out(`Written: ${path.relative(process.cwd(), base)}.json, .md, .svg`);
+  } finally {
+    sampler.stop();
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`benchmark failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
