@@ -115,7 +115,7 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
   let answeredAtMs: number | null = null;
   const pendingUtterances: CalleeUtterance[] = [];
   /** The voice turn in progress, and its user turn once the `calleeHeard` signal recorded it. */
-  let currentTurn: { key: string; userTurn: DialogTurn | null } | null = null;
+  let currentTurn: { key: string; utteranceIds: string[]; userTurn: DialogTurn | null; superseded: boolean } | null = null;
   const seenEventIds = new Set<string>();
 
   const setStatus = (status: CallStatus) => {
@@ -144,6 +144,8 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
       // The callee went on after a pause: the provisional part is replaced by the whole phrase.
       const stale = pendingUtterances.findIndex((pending) => pending.utteranceId === utterance.supersedes);
       if (stale >= 0) pendingUtterances.splice(stale, 1);
+      // A turn already answering the provisional part is void: the whole phrase need not wait for it.
+      if (currentTurn?.utteranceIds.includes(utterance.supersedes)) currentTurn.superseded = true;
     }
     if (session.status === 'in_progress' && !hungUp && hasContent) pendingUtterances.push(utterance);
   });
@@ -189,7 +191,7 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
     step: () => Promise<T>,
     stopWhen: () => boolean,
     /** After the stop, how long a step that is ending anyway (the line is gone) may take to report what it did. */
-    graceMs = 0,
+    graceMs: number | (() => number) = 0,
   ): Promise<{ kind: 'done'; value: T } | { kind: 'failed'; error: unknown } | { kind: 'interrupted' }> {
     if (stopWhen()) return { kind: 'interrupted' };
     const stepScope = new CancellationScope();
@@ -204,9 +206,10 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
     );
     const first = await Promise.race([work, watch]);
     if (first?.kind === 'interrupted') {
-      if (graceMs > 0) {
+      const grace = typeof graceMs === 'function' ? graceMs() : graceMs;
+      if (grace > 0) {
         const graceScope = new CancellationScope();
-        const late = await Promise.race([work, graceScope.run(() => sleep(graceMs)).then(() => null, () => null)]);
+        const late = await Promise.race([work, graceScope.run(() => sleep(grace)).then(() => null, () => null)]);
         graceScope.cancel();
         if (late?.kind === 'done') return late;
       }
@@ -325,7 +328,7 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
         if (utterances.length === 0) continue;
         // STT, the streamed reply and its speech in one step; only a hang-up cuts it.
         const turnKey = utterances.map((u) => u.audioKey).join('+');
-        currentTurn = { key: turnKey, userTurn: null };
+        currentTurn = { key: turnKey, utteranceIds: utterances.flatMap((u) => (u.utteranceId ? [u.utteranceId] : [])), userTurn: null, superseded: false };
         const turn = await unlessInterrupted(
           () =>
             (input.turnActivity === 'local' ? localTurn : liveTurn).hearAndReply({
@@ -335,12 +338,18 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
               history: session.transcript,
               closingInstruction: lastTurn ? TURN_LIMIT_INSTRUCTION : undefined,
             }),
-          () => hungUp,
+          () => hungUp || currentTurn?.superseded === true,
           // A hang-up mid-reply ends the playback at once; the turn then still reports what was said.
-          HANGUP_GRACE_MS,
+          // A superseded turn is dropped at once (its activity finds out by itself and ends unheard).
+          () => (hungUp ? HANGUP_GRACE_MS : 0),
         );
         const early = currentTurn.userTurn;
+        const superseded = currentTurn.superseded && !hungUp;
         currentTurn = null;
+        if (turn.kind === 'interrupted' && superseded) {
+          if (early) session.transcript.splice(session.transcript.indexOf(early), 1);
+          continue; // the whole phrase is pending: it gets its own turn now
+        }
         if (turn.kind === 'interrupted') continue; // hung up: what was heard is already recorded
         if (turn.kind === 'failed') {
           // STT failed: nothing was understood, the fallback phrase asks again.

@@ -32,7 +32,7 @@ function niceMax(value: number): number {
  * against concurrency, the median turn split into stages per concurrency, and the compared variants.
  */
 export function renderChart(title: string, levels: ChartLevel[], variants: ChartVariant[]): string {
-  const width = 1260;
+  const width = 1340;
   const height = 470;
   const panel = { top: 70, bottom: 390 };
   const parts: string[] = [];
@@ -105,6 +105,10 @@ export function renderChart(title: string, levels: ChartLevel[], variants: Chart
   const yMax3 = niceMax(Math.max(1000, ...variants.map((v) => v.p95 ?? 0)));
   const y3 = (ms: number) => panel.bottom - (ms / yMax3) * (panel.bottom - panel.top);
   text(p3.left - 40, 50, 'Compared designs: voice-to-voice', 'font-weight="bold"');
+  for (const [i, [label, colour]] of ([['p50', '#1e88e5'], ['p95', '#e53935']] as const).entries()) {
+    parts.push(`<rect x="${p3.left + i * 60}" y="58" width="10" height="10" fill="${colour}"/>`);
+    text(p3.left + 14 + i * 60, 67, label, 'font-size="11"');
+  }
   for (let ms = 0; ms <= yMax3; ms += yMax3 / 5) {
     parts.push(`<line x1="${p3.left}" x2="${p3.right}" y1="${y3(ms)}" y2="${y3(ms)}" stroke="#eee"/>`);
     text(p3.left - 6, y3(ms) + 4, `${Math.round(ms)}`, 'text-anchor="end" font-size="11"');

@@ -72,3 +72,14 @@ test('the report says what was emulated, and comes as Markdown, JSON and a chart
   expect(svg).toContain('<polyline');
   expect(report.targets.find((t) => t.name === 'greeting after answer p95')).toMatchObject({ met: expect.any(Boolean) });
 });
+
+test('the report and the chart can be rendered again from a run\'s JSON without running it again', async () => {
+  const before = readFileSync(path.join(outDir, 'fast.md'), 'utf8');
+  rmSync(path.join(outDir, 'fast.md'));
+  rmSync(path.join(outDir, 'fast.svg'));
+  await new Promise<void>((resolve, reject) =>
+    execFile(process.execPath, [script, '--rerender', path.join(outDir, 'fast.json')], { cwd: root, timeout: 30_000 }, (err) => (err ? reject(err) : resolve())),
+  );
+  expect(readFileSync(path.join(outDir, 'fast.md'), 'utf8')).toBe(before);
+  expect(readFileSync(path.join(outDir, 'fast.svg'), 'utf8')).toContain('<polyline');
+});
