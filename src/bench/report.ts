@@ -85,7 +85,7 @@ export function renderMarkdown(report: BenchReport): string {
   out();
   out('## Stages per turn, p50 / p95 (ms)');
   out();
-  out('| calls | endpointing wait | of which VAD lag | STT | LLM to first sentence | TTS first byte | Temporal dispatch | other own overhead |');
+  out('| calls | endpointing wait | of which VAD lag | STT | LLM to the first piece | TTS first byte | Temporal dispatch | other own overhead |');
   out('|---|---|---|---|---|---|---|---|');
   for (const l of report.levels) {
     const st = l.summary.stages;

@@ -375,6 +375,14 @@ async function main() {
     if (args.findMax) {
       let last = levels.at(-1)!;
       while (last.sustained && last.calls < MAX_SEARCH_CALLS) last = await measure(Math.min(MAX_SEARCH_CALLS, last.calls + Math.max(25, Math.round(last.calls / 2))));
+      // Narrow the gap between the largest level sustained and the first that was not, twice at most.
+      for (let step = 0; step < 2; step++) {
+        const good = Math.max(0, ...levels.filter((l) => l.sustained).map((l) => l.calls));
+        const bad = Math.min(...levels.filter((l) => !l.sustained && l.calls > good).map((l) => l.calls));
+        if (!Number.isFinite(bad) || good === 0 || bad - good <= 5) break;
+        await measure(Math.round((good + bad) / 2));
+      }
+      levels.sort((a, b) => a.calls - b.calls);
     }
     const sustained = levels.filter((l) => l.sustained).map((l) => l.calls);
     sampler.stop();
