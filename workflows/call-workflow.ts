@@ -326,7 +326,7 @@ export async function CallWorkflow(input: CallWorkflowInput): Promise<CallSessio
         const lastTurn = userTurns + 1 >= limits.maxTurns;
         const utterances = batch.flatMap((u) => (u.audio ? [{ audioKey: u.audio.key, ...(u.utteranceId !== undefined ? { utteranceId: u.utteranceId } : {}) }] : []));
         if (utterances.length === 0) continue;
-        // STT, the streamed reply and its speech in one step; only a hang-up cuts it.
+        // STT, the streamed reply and its speech in one step; only a hang-up or the whole phrase (after a pause) cuts it.
         const turnKey = utterances.map((u) => u.audioKey).join('+');
         currentTurn = { key: turnKey, utteranceIds: utterances.flatMap((u) => (u.utteranceId ? [u.utteranceId] : [])), userTurn: null, superseded: false };
         const turn = await unlessInterrupted(
