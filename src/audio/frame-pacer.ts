@@ -44,6 +44,8 @@ export interface FramePacer {
   stop(): void;
   readonly queuedMs: number;
   stats(): PacerStats;
+  /** The counters alone, without sorting the lateness window (cheap enough to read around every play). */
+  counters(): Omit<PacerStats, 'lateness'>;
 }
 
 const LATENESS_WINDOW = 1000;
@@ -193,6 +195,9 @@ export function createFramePacer(options: FramePacerOptions): FramePacer {
     },
     get queuedMs() {
       return queued() * frameMs;
+    },
+    counters() {
+      return { ...stats };
     },
     stats() {
       const n = Math.min(stats.framesSent, LATENESS_WINDOW);

@@ -180,11 +180,11 @@ export class CallAudioPipeline implements MediaCallHandler {
         call.lastSpeechEndAt = null;
         call.lastEndpointingMs = null;
       }
-      const before = call.playback.stats();
+      const before = call.playback.counters();
       queued = call.playback.play(audio, sourceRate, options);
       if (part) order?.done(part.index);
       const result = await queued;
-      const after = call.playback.stats();
+      const after = call.playback.counters();
       metrics.playbackUnderruns.inc(after.underruns - before.underruns);
       metrics.playbackResyncs.inc(after.resyncs - before.resyncs);
       let voiceToVoiceMs: number | null = null;

@@ -84,8 +84,9 @@ export class CallPlayback {
     this.pacer.stop();
   }
 
-  stats() {
-    return this.pacer.stats();
+  /** Frames sent, underruns and resyncs so far. */
+  counters() {
+    return this.pacer.counters();
   }
 
   private async playNow(audio: AsyncIterable<Int16Array>, sourceRate: number, onInterrupt?: () => void): Promise<PlaybackResult> {
