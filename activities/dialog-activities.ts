@@ -1,82 +1,58 @@
-import { ApplicationFailure } from '@temporalio/activity';
-import type OpenAI from 'openai';
+import { Context } from '@temporalio/activity';
 import type { DialogTurn } from '../src/domain/call-session';
 import type { Logger } from '../src/logging/logger';
-import { classifyCall } from '../src/openai/call-classifier';
-import { describeOpenAIError, isRetryableOpenAIError } from '../src/openai/client';
-import { generateOperatorReply, type OperatorReplyRequest } from '../src/openai/operator-reply';
 import { metrics } from '../src/metrics/metrics';
-
-export interface DialogSettings {
-  chatModel: string;
-  classifierModel: string;
-  temperature: number;
-  maxOutputTokens: number;
-  maxHistoryTurns: number;
-  systemPrompt: string;
-  /** streamed: speak each sentence as the model completes it; whole: speak the finished reply (REPLY_SPEECH). */
-  replySpeech?: 'streamed' | 'whole';
-}
+import type { CallClassifier, ReplyModel } from '../src/speech-providers';
+import { toActivityFailure } from '../src/speech-providers/activity-failure';
+import { isSpeechProviderError } from '../src/speech-providers/provider-error';
 
 export interface DialogActivityDeps {
-  openai: OpenAI;
-  settings: DialogSettings;
+  replyModel: ReplyModel;
+  classifier: CallClassifier;
   logger: Logger;
 }
 
-/** The model request of an operator reply, from the configured dialog settings. */
-export function replyRequest(settings: DialogSettings, history: DialogTurn[], closingInstruction?: string): OperatorReplyRequest {
-  return {
-    model: settings.chatModel,
-    temperature: settings.temperature,
-    maxOutputTokens: settings.maxOutputTokens,
-    systemPrompt: settings.systemPrompt,
-    history,
-    maxHistoryTurns: settings.maxHistoryTurns,
-    closingInstruction,
-  };
+/** Logs a provider failure (spec 8.2) and turns it into a provider-neutral Temporal failure. */
+function providerFailure(logger: Logger, callId: string, err: unknown): Error {
+  metrics.errors.inc({ kind: isSpeechProviderError(err) && err.stage === 'classification' ? 'classification' : 'llm' });
+  logger.error({ call_id: callId, ...(isSpeechProviderError(err) ? err.describe() : { err_message: String(err) }) }, 'speech provider request failed');
+  return toActivityFailure(err);
 }
 
-/** Logs an OpenAI failure (spec 8.2) and tells Temporal whether another attempt can help. */
-function openAIFailure(logger: Logger, stage: 'LLM' | 'classification', callId: string, err: unknown): Error {
-  metrics.errors.inc({ kind: stage === 'LLM' ? 'llm' : 'classification' });
-  const described = describeOpenAIError(err);
-  logger.error({ call_id: callId, stage, kind: described.kind, status: described.status, err_message: described.message }, 'openai request failed');
-  const message = `${stage} failed (${described.kind}): ${described.message}`;
-  return isRetryableOpenAIError(err)
-    ? ApplicationFailure.retryable(message, 'OpenAIError')
-    : ApplicationFailure.nonRetryable(message, 'NonRetryableOpenAIError');
+/** Heartbeats while `work` runs, so a worker killed mid-request is noticed within the heartbeat timeout. */
+export async function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  ctx.heartbeat();
+  const beat = setInterval(() => ctx.heartbeat(), 1000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(beat);
+  }
 }
 
-export function createDialogActivities({ openai, settings, logger }: DialogActivityDeps) {
+/** The general worker's model activities: the text-mode reply and the post-call classification. */
+export function createDialogActivities({ replyModel, classifier, logger }: DialogActivityDeps) {
   return {
-    /** One assistant turn: the operator's reply to the dialog so far (spec 5.1, 6.2). */
-    async generateOperatorReply({
-      callId,
-      history,
-      closingInstruction,
-    }: {
-      callId: string;
-      history: DialogTurn[];
-      closingInstruction?: string;
-    }): Promise<{ text: string; isGoodbye: boolean; llmMs: number }> {
+    /** One assistant turn in text mode: the operator's reply to the dialog so far (spec 5.1, 6.2). */
+    async generateOperatorReply({ callId, history, closingInstruction }: { callId: string; history: DialogTurn[]; closingInstruction?: string }): Promise<{ text: string; isGoodbye: boolean; llmMs: number }> {
       const startedAt = performance.now();
       try {
-        const reply = await generateOperatorReply(openai, replyRequest(settings, history, closingInstruction));
+        const reply = await replyModel.reply({ history, ...(closingInstruction ? { closingInstruction } : {}) });
         const llmMs = Math.round(performance.now() - startedAt);
         metrics.stage.observe({ stage: 'llm' }, llmMs / 1000);
         return { text: reply.text, isGoodbye: reply.isGoodbye, llmMs };
       } catch (err) {
-        throw openAIFailure(logger, 'LLM', callId, err);
+        throw providerFailure(logger, callId, err);
       }
     },
 
     /** Spec 6.2: disposition + 1-2 sentence summary over the whole conversation. */
     async classifyCallOutcome({ callId, transcript }: { callId: string; transcript: DialogTurn[] }) {
       try {
-        return await classifyCall(openai, { model: settings.classifierModel, transcript });
+        return await withHeartbeat(() => classifier.classify(transcript, { signal: Context.current().cancellationSignal }));
       } catch (err) {
-        throw openAIFailure(logger, 'classification', callId, err);
+        throw providerFailure(logger, callId, err);
       }
     },
   };

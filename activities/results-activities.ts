@@ -3,6 +3,7 @@ import type { Logger } from '../src/logging/logger';
 import { toResultRow } from '../src/results/result-row';
 import { metrics } from '../src/metrics/metrics';
 import type { ResultsSink } from '../src/results/results-sink';
+import { withHeartbeat } from './dialog-activities';
 
 export interface ResultsActivityDeps {
   results: ResultsSink;
@@ -14,7 +15,7 @@ export interface ResultsActivityDeps {
 export function createResultsActivities({ results, fallbackResults, logger }: ResultsActivityDeps) {
   async function write(sink: ResultsSink, session: CallSession) {
     const row = toResultRow(session);
-    const { written } = await sink.writeRow(row);
+    const { written } = await withHeartbeat(() => sink.writeRow(row));
     if (written) metrics.callsEnded.inc({ status: String(row.status), disposition: String(row.final_disposition) });
     logger.info(
       { call_id: session.id, status: row.status, final_disposition: row.final_disposition, sink: sink.kind, duplicate: !written },

@@ -6,6 +6,7 @@ import { createMediaGateway, type RunningGateway } from './media-gateway/create-
 import type { Logger } from './logging/logger';
 import { startApiServer, type RunningApi } from './api/server';
 import { setUpOpenAI, type ConfiguredOpenAI } from './openai/openai-setup';
+import { createOpenAISpeechProviders } from './speech-providers';
 import { createResultsSink } from './results';
 import type { ResultsSink } from './results/results-sink';
 import { connectClient, connectWorkerConnection, temporalTargetFrom } from './temporal/connection';
@@ -33,7 +34,7 @@ export interface Stack {
   worker: CallWorker;
   devServer: DevServer | null;
   openai: ConfiguredOpenAI;
-  /** The media gateway, in voice mode. */
+  /** The media gateway (in voice mode): also a Temporal worker on its own task queue. */
   gateway: RunningGateway | null;
   results: ResultsSink;
   temporalAddress: string;
@@ -62,22 +63,19 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const client = await connectClient(target);
   let config: AppConfig = options.config;
   const openai = await setUpOpenAI(config, logger);
+  const connections: NativeConnection[] = [];
   // The gateway first: the API hands its URL to providers (Voximplant's scenario asks for it).
   let gateway: RunningGateway | null = null;
   if (mediaModeOf(config) === 'voice') {
-    gateway = await createMediaGateway({ config, logger, client, openai: openai.client, port: options.gatewayPort, host: options.apiHost });
-    const gatewayHttp = gateway.gateway.url.replace(/^ws/, 'http');
-    config = {
-      ...config,
-      mediaGatewayPublicUrl: config.env.MEDIA_GATEWAY_PUBLIC_URL ?? gateway.gateway.url,
-      mediaGatewayInternalUrl: config.env.MEDIA_GATEWAY_INTERNAL_URL ?? gatewayHttp,
-    };
+    const connection = await connectWorkerConnection(target, logger);
+    connections.push(connection);
+    gateway = await createMediaGateway({ config, logger, client, connection, providers: createOpenAISpeechProviders(openai.client, config), port: options.gatewayPort, host: options.apiHost });
+    config = { ...config, mediaGatewayPublicUrl: config.env.MEDIA_GATEWAY_PUBLIC_URL ?? gateway.gateway.url };
   }
   const api = await startApiServer({ config, logger, client, port: options.apiPort, host: options.apiHost });
   // Providers (and the simulator) call back on the API we just started unless told otherwise.
   config = { ...config, publicBaseUrl: config.env.PUBLIC_BASE_URL ?? api.url };
   const results = options.results ?? createResultsSink(config, logger);
-  const connections: NativeConnection[] = [];
   const startWorker = async () => {
     const connection = await connectWorkerConnection(target, logger);
     connections.push(connection);
@@ -103,8 +101,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       await api.close();
       await worker.shutdown();
       await worker.run().catch(() => undefined);
-      for (const connection of connections) await connection.close().catch(() => undefined);
       await gateway?.close();
+      for (const connection of connections) await connection.close().catch(() => undefined);
       await client.connection.close();
       await openai.emulator?.close();
       await devServer?.stop();

@@ -27,6 +27,21 @@ export interface CallScript {
   silenceGoodbye: string;
   silenceRepromptSec: number;
   maxReprompts: number;
+  /** Told to the model when the time limit is reached: sum up and say goodbye. */
+  timeLimitInstruction: string;
+  /** Told to the model on the last allowed turn. */
+  turnLimitInstruction: string;
+  /** Said at a limit when the model cannot give its own summary and goodbye. */
+  closingPhrase: string;
+  /** The results row's summary where no conversation was classified; `{reason}` is the end reason. */
+  summaries: {
+    silentCallee: string;
+    classificationFailed: string;
+    noAnswer: string;
+    failed: string;
+    noAnswerDefaultReason: string;
+    failedDefaultReason: string;
+  };
 }
 
 export interface CallWorkflowInput {
@@ -37,23 +52,44 @@ export interface CallWorkflowInput {
   limits: CallLimits;
   script: CallScript;
   /**
-   * `voice`: the callee's speech arrives as audio references and replies are spoken through the
-   * media gateway; `text`: the simulated text callee (phrases as text, replies as text).
+   * `voice`: the callee's speech stays on the media gateway that carries the call, and every turn
+   * runs there as an activity on that gateway's own task queue; `text`: the simulated text callee
+   * (phrases as text, replies as text).
    */
   media: 'voice' | 'text';
-  /** How a voice turn runs (VOICE_TURN_ACTIVITY); absent = regular activity. */
-  turnActivity?: 'regular' | 'local';
+  /**
+   * Who dials: `provider` (the general worker calls the provider's API; its media stream then
+   * connects to any gateway) or `media-gateway` (a SIP trunk: a gateway dials, from the queue
+   * `mediaDialQueue` all gateways share, and the call belongs to it).
+   */
+  dialVia: 'provider' | 'media-gateway';
+  mediaDialQueue?: string;
+  /** Waits and heartbeat limits of the media path (tests may shorten them). */
+  mediaTimeouts?: Partial<MediaTimeouts>;
   /** Queue behind this many calls in progress (null = no limit). */
   concurrency: { slotsWorkflowId: string; maxConcurrentCalls: number } | null;
 }
 
+/** Limits of the media path. */
+export interface MediaTimeouts {
+  /** After `answered`, how long the call's media may take to reach a gateway before the call fails. */
+  attachSec: number;
+  /** A media activity that has not heartbeat for this long is on a dead gateway. */
+  heartbeatSec: number;
+  /** A media activity not picked up by its gateway in this long: the gateway is gone. */
+  scheduleToStartSec: number;
+}
+
+export const DEFAULT_MEDIA_TIMEOUTS: MediaTimeouts = { attachSec: 15, heartbeatSec: 3, scheduleToStartSec: 5 };
+
 /**
- * The callee's finished phrase: as text (simulated text callee) or as a reference to the stored
- * audio, which the workflow transcribes. Never audio bytes: they would bloat the history.
+ * The callee's finished phrase: as text (simulated text callee) or, in voice calls, the id of its
+ * audio, which stays in memory on the gateway that heard it. Never audio bytes in the history.
  */
 export interface CalleeUtterance {
   text?: string;
-  audio?: { key: string; durationMs: number };
+  /** Voice: how long the phrase was. */
+  durationMs?: number;
   /** When the callee stopped speaking (ISO). */
   endedAt?: string;
   utteranceId?: string;
@@ -64,6 +100,12 @@ export interface CalleeUtterance {
 }
 
 export const telephonyEventSignal = defineSignal<[UnifiedTelephonyEvent]>('telephonyEvent');
+/** Sent by the media gateway whose stream or SIP leg carries the call: its media activities go to `taskQueue`. */
+export interface MediaAttached {
+  taskQueue: string;
+  gatewayId: string;
+}
+export const mediaAttachedSignal = defineSignal<[MediaAttached]>('mediaAttached');
 export const calleeUtteranceSignal = defineSignal<[CalleeUtterance]>('calleeUtterance');
 /** Sent by the voice turn as soon as STT is done, so the callee's words are recorded before the reply. */
 export interface CalleeHeard {

@@ -61,9 +61,8 @@ export const EnvSchema = z
     OPENAI_TTS_VOICE: z.string().min(1).default('marin'),
     OPENAI_TEMPERATURE: z.coerce.number().min(0).max(2).default(0.7),
     OPENAI_MAX_OUTPUT_TOKENS: intFromEnv(16, 1000).default(180),
-    /** Per-request time limit; the spec caps STT at 10 s. */
+    /** Per-request time limit; the spec caps STT at 10 s. Retries are Temporal's (README "Retries"). */
     OPENAI_TIMEOUT_MS: intFromEnv(500, 60_000).default(10_000),
-    OPENAI_MAX_RETRIES: intFromEnv(0, 5).default(2),
     /** Latency the local OpenAI emulator adds (only without OPENAI_API_KEY): none, fast, typical or slow. */
     OPENAI_EMULATOR_LATENCY: z.enum(['none', 'fast', 'typical', 'slow']).default('none'),
     SYSTEM_PROMPT_FILE: z.string().default('prompts/operator-system-prompt.ru.md'),
@@ -93,17 +92,20 @@ export const EnvSchema = z
     /** Provider settings as JSON; for `simulated`: {"default": "answer", "numbers": {"+79990000001": "busy"}}. */
     TELEPHONY_CONFIG: optionalText.refine(isJson, 'is not valid JSON'),
 
-    /** The media gateway (its own process): WebSocket audio for providers, internal speech API for the worker. */
-    MEDIA_GATEWAY_PORT: intFromEnv(0, 65535).default(3001),
+    /**
+     * The media gateway (its own process, any number of them): WebSocket audio for providers, and a
+     * Temporal worker on a task queue of its own. Unset: PORT (Render) for a gateway process alone, else 3001.
+     */
+    MEDIA_GATEWAY_PORT: intFromEnv(0, 65535).optional(),
+    /** A readable name for this gateway in logs and task queue names (default: the host name). */
+    MEDIA_GATEWAY_ID: optionalText.pipe(z.string().regex(/^[\w.-]{1,60}$/, 'letters, digits, _ . - (at most 60)').optional()),
+    /** On SIGTERM a gateway takes no new calls and lets the calls on the line finish for at most this long. */
+    MEDIA_GATEWAY_DRAIN_SEC: intFromEnv(0, 3600).default(150),
     /** How providers reach the gateway (ws:// or wss:// base); default ws://127.0.0.1:$MEDIA_GATEWAY_PORT. */
     MEDIA_GATEWAY_PUBLIC_URL: optionalText.pipe(z.url().optional()),
-    /** How the worker reaches the gateway's internal API; default http://127.0.0.1:$MEDIA_GATEWAY_PORT. */
-    MEDIA_GATEWAY_INTERNAL_URL: optionalText.pipe(z.url().optional()),
-    /** Signs per-call media tokens and authenticates the worker to the gateway. */
+    /** Signs per-call media tokens. */
     MEDIA_TOKEN_SECRET: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
     MEDIA_TOKEN_TTL_SEC: intFromEnv(30, 86_400).default(600),
-    /** Callee utterances (WAV) are kept here; the workflow only carries references. */
-    AUDIO_STORE_DIR: z.string().default('.data/audio'),
     /** End of the callee's phrase = this much trailing silence. */
     VAD_SILENCE_MS: intFromEnv(100, 3000).default(500),
     /**
@@ -116,12 +118,6 @@ export const EnvSchema = z
      * completes it; whole: only the finished reply is voiced (the simpler design, kept for `npm run bench`).
      */
     REPLY_SPEECH: z.enum(['streamed', 'whole']).default('streamed'),
-    /**
-     * How the workflow runs a voice turn. regular (default): an activity, dispatched eagerly, so a
-     * hang-up signal reaches the workflow while the turn runs; local: a local activity (no server
-     * round trip, but signals wait until the turn ends). The alternative is kept for `npm run bench`.
-     */
-    VOICE_TURN_ACTIVITY: z.enum(['regular', 'local']).default('regular'),
     /** Sounds shorter than this are not phrases (a lone «Да.» is ~160-220 ms of speech; Silero already ignores clicks). */
     VAD_MIN_SPEECH_MS: intFromEnv(50, 2000).default(150),
 
@@ -166,10 +162,8 @@ export interface AppConfig {
   webhookSecret: string;
   publicBaseUrl: string;
   mediaTokenSecret: string;
-  /** ws(s):// base providers connect to; the gateway path is /telephony/audio/{call_id}. */
+  /** ws(s):// base providers connect to (one URL in front of every gateway); the path is /telephony/audio/{call_id}. */
   mediaGatewayPublicUrl: string;
-  /** http(s):// base of the gateway's internal API. */
-  mediaGatewayInternalUrl: string;
   /** Present when TELEPHONY_PROVIDER=sip: the trunk the media gateway registers with and dials through. */
   sipTrunk?: SipTrunkConfig;
   /** Present when TELEPHONY_PROVIDER=voximplant. */
@@ -254,8 +248,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     webhookSecret,
     publicBaseUrl: (env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${env.API_PORT}`).replace(/\/$/, ''),
     mediaTokenSecret: env.MEDIA_TOKEN_SECRET ?? DEV_MEDIA_TOKEN_SECRET,
-    mediaGatewayPublicUrl: (env.MEDIA_GATEWAY_PUBLIC_URL ?? `ws://127.0.0.1:${env.MEDIA_GATEWAY_PORT}`).replace(/\/$/, ''),
-    mediaGatewayInternalUrl: (env.MEDIA_GATEWAY_INTERNAL_URL ?? `http://127.0.0.1:${env.MEDIA_GATEWAY_PORT}`).replace(/\/$/, ''),
+    mediaGatewayPublicUrl: (env.MEDIA_GATEWAY_PUBLIC_URL ?? `ws://127.0.0.1:${env.MEDIA_GATEWAY_PORT ?? 3001}`).replace(/\/$/, ''),
     googleServiceAccount,
     ...(voximplant ? { voximplant } : {}),
     ...(sipTrunk ? { sipTrunk } : {}),
@@ -314,6 +307,12 @@ function loadSipTrunk(env: Env): SipTrunkConfig {
 /** Whether calls of the configured provider carry audio (through the media gateway) or text. */
 export function mediaModeOf(config: AppConfig): 'voice' | 'text' {
   return config.env.TELEPHONY_PROVIDER === 'simulated-text' ? 'text' : 'voice';
+}
+
+/** Who dials: the provider's API from the general worker, or (a SIP trunk) a media gateway from the queue all gateways share. */
+export function dialRouteOf(config: AppConfig): { dialVia: 'provider' } | { dialVia: 'media-gateway'; mediaDialQueue: string } {
+  if (config.env.TELEPHONY_PROVIDER !== 'sip') return { dialVia: 'provider' };
+  return { dialVia: 'media-gateway', mediaDialQueue: `${config.env.TEMPORAL_TASK_QUEUE}-sip-dial` };
 }
 
 /** Call limits handed to each workflow as arguments (tests pass short ones). */

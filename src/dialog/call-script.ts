@@ -14,6 +14,19 @@ const CallScriptSchema = z
     silenceGoodbye: z.string().min(1),
     silenceRepromptSec: z.number().min(1).max(60),
     maxReprompts: z.number().int().min(0).max(10),
+    timeLimitInstruction: z.string().min(1),
+    turnLimitInstruction: z.string().min(1),
+    closingPhrase: z.string().min(1),
+    summaries: z
+      .object({
+        silentCallee: z.string().min(1),
+        classificationFailed: z.string().min(1),
+        noAnswer: z.string().includes('{reason}'),
+        failed: z.string().includes('{reason}'),
+        noAnswerDefaultReason: z.string().min(1),
+        failedDefaultReason: z.string().min(1),
+      })
+      .strict(),
   })
   .strict();
 
@@ -25,5 +38,5 @@ export function loadCallScript(file = 'prompts/call-script.ru.json'): CallScript
 
 /** The phrases said word for word: synthesised once per voice and replayed from the cache. */
 export function fixedPhrases(script: CallScript): string[] {
-  return [script.greeting, script.fallbackPhrase, script.failureGoodbye, script.repromptPhrase, script.silenceGoodbye];
+  return [script.greeting, script.fallbackPhrase, script.failureGoodbye, script.repromptPhrase, script.silenceGoodbye, script.closingPhrase];
 }

@@ -1,5 +1,4 @@
-import { createEndpointer, encodeWav, parseMediaFormat, type Endpointer, type EndpointerEvent, type MediaFormat, type SileroModel, type SpeechEndEvent } from '../audio';
-import type { AudioRef, AudioStore } from '../audio-store/audio-store';
+import { createEndpointer, parseMediaFormat, type Endpointer, type EndpointerEvent, type MediaFormat, type SileroModel, type SpeechEndEvent } from '../audio';
 import type { Logger } from '../logging/logger';
 import { metrics } from '../metrics/metrics';
 import { CallPlayback, type PlaybackResult } from './call-playback';
@@ -9,7 +8,9 @@ import { CLOSE } from './protocol';
 
 /** Where the pipeline reports what happened on a call (the gateway process signals the workflow). */
 export interface CallMediaListener {
-  /** A finished phrase of the callee, stored in the audio store. */
+  /** A call's media is up on this gateway: audio may flow both ways. */
+  onMediaStarted?(callId: string): Promise<void> | void;
+  /** A finished phrase of the callee; its audio stays in this process (`phraseAudio`). */
   onUtterance(callId: string, utterance: CalleeUtteranceReport): Promise<void>;
   /** The callee started talking while the assistant was playing (playback already cut). */
   onBargeIn?(callId: string): void;
@@ -17,7 +18,7 @@ export interface CallMediaListener {
 }
 
 export interface CalleeUtteranceReport {
-  audio: AudioRef;
+  durationMs: number;
   utteranceId: string;
   endedAt: string;
   speechEndedAt: number;
@@ -58,7 +59,24 @@ interface CallAudio {
   replies: Map<string, ReplyOrder>;
   /** Playbacks waiting to learn whether the provisional utterance they answer was the end. */
   waiters: Map<string, Array<(outcome: 'confirmed' | 'superseded') => void>>;
+  /** The callee's recent phrases, in memory until a turn transcribes them (oldest dropped first). */
+  phrases: Map<string, PhraseAudio>;
+  /** Resolved when the media leg stops. */
+  stopped: Promise<string>;
+  markStopped: (reason: string) => void;
 }
+
+/** One phrase of the callee as PCM16 mono. */
+export interface PhraseAudio {
+  pcm: Int16Array;
+  sampleRate: number;
+  durationMs: number;
+  /** performance.now() when the phrase was handed on to the workflow. */
+  handedOnAt: number;
+}
+
+/** Phrases kept per call: a turn takes at most a few; older ones are never asked for. */
+const MAX_PHRASES_KEPT = 8;
 
 export interface TurnTiming {
   /** Callee speech end -> first assistant frame; null when no phrase preceded this playback (greeting). */
@@ -72,8 +90,8 @@ export interface TurnTiming {
 }
 
 /**
- * The audio side of every call in the gateway: callee frames -> VAD endpointing -> utterance WAV in
- * the audio store -> listener; assistant audio -> `CallPlayback`; callee speech during playback ->
+ * The audio side of every call in the gateway: callee frames -> VAD endpointing -> the phrase kept
+ * in memory (for the voice turn that runs in this process) -> listener; assistant audio -> `CallPlayback`; callee speech during playback ->
  * barge-in. One call's failure closes that call's connection only.
  */
 export class CallAudioPipeline implements MediaCallHandler {
@@ -82,7 +100,6 @@ export class CallAudioPipeline implements MediaCallHandler {
   constructor(
     private readonly options: {
       vad: SileroModel;
-      store: AudioStore;
       listener: CallMediaListener;
       logger: Logger;
       endpointing: EndpointingSettings;
@@ -99,6 +116,8 @@ export class CallAudioPipeline implements MediaCallHandler {
       return;
     }
     const vad = this.options.vad.createDetector(format.sampleRate === 8000 ? 8000 : 16000);
+    let markStopped: (reason: string) => void = () => undefined;
+    const stopped = new Promise<string>((resolve) => (markStopped = resolve));
     this.calls.set(session.callId, {
       format,
       endpointer: createEndpointer({ vad, callFormat: format, ...this.options.endpointing }),
@@ -114,9 +133,15 @@ export class CallAudioPipeline implements MediaCallHandler {
       superseded: new Set(),
       replies: new Map(),
       waiters: new Map(),
+      phrases: new Map(),
+      stopped,
+      markStopped,
     });
     metrics.activeMediaCalls.inc();
     session.logger.info({ encoding: format.encoding, sample_rate: format.sampleRate }, 'media stream started');
+    Promise.resolve(this.options.listener.onMediaStarted?.(session.callId)).catch((err: unknown) =>
+      session.logger.error({ err: String(err) }, 'could not report the media stream to the workflow'),
+    );
   }
 
   onAudio(session: MediaLeg, payload: Buffer, missingBefore: number): void {
@@ -143,12 +168,53 @@ export class CallAudioPipeline implements MediaCallHandler {
     for (const waiting of call.waiters.values()) for (const resolve of waiting) resolve('superseded');
     call.waiters.clear();
     call.playback.stop();
+    call.markStopped(reason);
     call.chain = call.chain
       .then(async () => {
         for (const event of await call.endpointer.finish()) await this.handle(call, event);
       })
       .catch(() => undefined)
-      .finally(() => this.options.listener.onMediaStopped?.(session.callId, reason));
+      .finally(() => {
+        call.phrases.clear();
+        this.options.listener.onMediaStopped?.(session.callId, reason);
+      });
+  }
+
+  /** The audio of one of the callee's phrases on a call of this gateway, or null when it is not here. */
+  phraseAudio(callId: string, utteranceId: string): PhraseAudio | null {
+    return this.calls.get(callId)?.phrases.get(utteranceId) ?? null;
+  }
+
+  /** When a phrase was handed on to the workflow (performance.now()), for the turn's dispatch time. */
+  phraseHandedOnAt(callId: string, utteranceId: string | undefined): number | null {
+    return utteranceId === undefined ? null : (this.calls.get(callId)?.phrases.get(utteranceId)?.handedOnAt ?? null);
+  }
+
+  /** Resolves with the reason when the call's media leg stops; null when the call has no media here. */
+  whenStopped(callId: string): Promise<string> | null {
+    return this.calls.get(callId)?.stopped ?? null;
+  }
+
+  /** Stops what is playing on the call now and drops what is queued (a cancelled turn); true when something was cut. */
+  cutPlayback(callId: string): boolean {
+    const call = this.calls.get(callId);
+    if (!call?.playback.playing) return false;
+    const droppedMs = call.playback.bargeIn();
+    call.session.logger.info({ dropped_ms: droppedMs }, 'playback cut: the turn was cancelled');
+    return true;
+  }
+
+  /** Closes the call's media leg from our side (the workflow hung up); false when it is not on this gateway. */
+  closeLeg(callId: string, reason: string): boolean {
+    const call = this.calls.get(callId);
+    if (!call) return false;
+    call.session.close(CLOSE.normal, reason);
+    return true;
+  }
+
+  /** Calls with media on this gateway now. */
+  get activeCalls(): number {
+    return this.calls.size;
   }
 
   /** Plays assistant audio on a call; rejects when the call has no media stream. */
@@ -281,7 +347,7 @@ export class CallAudioPipeline implements MediaCallHandler {
     return `utt-${String(call.utterances).padStart(3, '0')}`;
   }
 
-  /** Stores a phrase's audio and tells the listener (the workflow). */
+  /** Keeps a phrase's audio for the turn and tells the listener (the workflow). */
   private async report(call: CallAudio, utteranceId: string, event: Omit<SpeechEndEvent, 'type'>, tentative: boolean, supersedes: string | undefined): Promise<void> {
     const { session } = call;
     // The phrase ended `positionMs - endMs` ago: that wait is the endpointing silence.
@@ -290,10 +356,14 @@ export class CallAudioPipeline implements MediaCallHandler {
     call.lastSpeechEndAt = speechEndedAt;
     call.lastEndpointingMs = Math.round(endpointingMs);
     metrics.stage.observe({ stage: 'endpointing' }, endpointingMs / 1000);
-    const audio = await this.options.store.put(`${session.callId}/${utteranceId}.wav`, encodeWav(event.utterance, event.sampleRate), event.durationMs);
+    call.phrases.set(utteranceId, { pcm: event.utterance, sampleRate: event.sampleRate, durationMs: event.durationMs, handedOnAt: performance.now() });
+    for (const old of call.phrases.keys()) {
+      if (call.phrases.size <= MAX_PHRASES_KEPT) break;
+      call.phrases.delete(old);
+    }
     session.logger.info({ utterance_id: utteranceId, duration_ms: Math.round(event.durationMs), tentative, supersedes }, 'callee utterance');
     await this.options.listener.onUtterance(session.callId, {
-      audio,
+      durationMs: Math.round(event.durationMs),
       utteranceId,
       endedAt: new Date(Date.now() - endpointingMs).toISOString(),
       speechEndedAt,

@@ -1,45 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import type { Client } from '@temporalio/client';
-import type OpenAI from 'openai';
+import { Worker, type NativeConnection } from '@temporalio/worker';
+import { createMediaActivities } from '../../activities/media-activities';
+import { createSipDialActivities } from '../../activities/sip-dial-activities';
+import { mediaAttachedSignal, calleeUtteranceSignal } from '../../workflows/definitions';
 import { loadSileroModel, type SileroModel } from '../audio';
-import { createAudioStore, type AudioStore } from '../audio-store';
-import type { AppConfig } from '../config/env';
-import type { Logger } from '../logging/logger';
-import { calleeUtteranceSignal } from '../../workflows/definitions';
-import { CallAudioPipeline, type CallMediaListener } from './call-audio-pipeline';
-import { startMediaGateway, type MediaGateway } from './gateway-server';
-import { speechRoutes } from './speech-routes';
+import { dialRouteOf, type AppConfig } from '../config/env';
 import { fixedPhrases, loadCallScript } from '../dialog/call-script';
+import type { Logger } from '../logging/logger';
+import type { SpeechProviders } from '../speech-providers';
 import { SipUserAgent, sipUserAgentOptionsFromConfig } from '../telephony/sip';
+import { routeTemporalLogsTo } from '../temporal/runtime-logging';
+import { CallAudioPipeline, type CallMediaListener } from './call-audio-pipeline';
+import { startMediaGateway, type MediaCallHandler, type MediaGateway } from './gateway-server';
+import { LineSpeaker } from './line-speaker';
 import { SipBridge } from './sip-bridge';
 
 export interface RunningGateway {
   gateway: MediaGateway;
   pipeline: CallAudioPipeline;
-  store: AudioStore;
+  /** This gateway's own Temporal task queue: every media activity of the calls it carries runs here. */
+  taskQueue: string;
+  gatewayId: string;
+  /**
+   * SIGTERM: take no new calls (media connections and SIP dials are refused), let the calls on the
+   * line finish for at most `maxMs`, then stop.
+   */
+  drain(maxMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
+/** Task queue that every gateway with a SIP trunk polls for dials. */
+function sipDialQueue(config: AppConfig): string {
+  const route = dialRouteOf(config);
+  return route.dialVia === 'media-gateway' ? route.mediaDialQueue : `${config.env.TEMPORAL_TASK_QUEUE}-sip-dial`;
+}
+
 /**
- * The media gateway process's parts: WebSocket media for providers, VAD endpointing, the audio
- * store, the internal speech API, and signals to each call's workflow when the callee finished a phrase.
+ * The media gateway process: WebSocket media for providers (and RTP for SIP trunks), VAD
+ * endpointing, and a Temporal worker on a task queue of its own that runs every activity needing
+ * a call's audio: the greeting and fixed lines, the hear-and-reply turn (STT -> reply -> TTS, all in
+ * memory here), the watch over the media leg, and hanging it up. When a call's media starts here,
+ * the gateway tells the call's workflow its queue.
  */
 export async function createMediaGateway(deps: {
   config: AppConfig;
   logger: Logger;
   client: Client;
-  openai: OpenAI;
+  connection: NativeConnection;
+  providers: SpeechProviders;
   port?: number;
   host?: string;
   /** Extra listener (tests, metrics). */
   listener?: Partial<CallMediaListener>;
 }): Promise<RunningGateway> {
-  const { config, client } = deps;
-  const logger = deps.logger.child({ component: 'media-gateway' });
+  const { config, client, providers } = deps;
+  const gatewayId = config.env.MEDIA_GATEWAY_ID ?? os.hostname();
+  // Unique per process even when scaled instances share MEDIA_GATEWAY_ID.
+  const taskQueue = `${config.env.TEMPORAL_TASK_QUEUE}-gateway-${gatewayId}-${randomUUID().slice(0, 8)}`;
+  const logger = deps.logger.child({ component: 'media-gateway', gateway_id: gatewayId });
+  routeTemporalLogsTo(deps.logger);
   const vad: SileroModel = await loadSileroModel();
-  const store = createAudioStore(config);
   const pipeline = new CallAudioPipeline({
     vad,
-    store,
     logger,
     endpointing: {
       silenceMs: config.env.VAD_SILENCE_MS,
@@ -47,9 +71,14 @@ export async function createMediaGateway(deps: {
       ...(config.env.VAD_EARLY_SILENCE_MS > 0 ? { tentativeSilenceMs: config.env.VAD_EARLY_SILENCE_MS } : {}),
     },
     listener: {
+      async onMediaStarted(callId) {
+        await client.workflow.getHandle(callId).signal(mediaAttachedSignal, { taskQueue, gatewayId });
+        logger.info({ call_id: callId, task_queue: taskQueue }, 'call media carried by this gateway');
+        await deps.listener?.onMediaStarted?.(callId);
+      },
       async onUtterance(callId, utterance) {
         await client.workflow.getHandle(callId).signal(calleeUtteranceSignal, {
-          audio: { key: utterance.audio.key, durationMs: Math.round(utterance.audio.durationMs) },
+          durationMs: utterance.durationMs,
           utteranceId: utterance.utteranceId,
           endedAt: utterance.endedAt,
           ...(utterance.tentative ? { tentative: true } : {}),
@@ -61,38 +90,88 @@ export async function createMediaGateway(deps: {
       onMediaStopped: (callId, reason) => deps.listener?.onMediaStopped?.(callId, reason),
     },
   });
-  const speech = speechRoutes({
-    pipeline,
-    openai: deps.openai,
-    internalSecret: config.mediaTokenSecret,
-    logger,
-    speech: { model: config.env.OPENAI_TTS_MODEL, voice: config.env.OPENAI_TTS_VOICE, timeoutMs: config.env.OPENAI_TIMEOUT_MS },
-  });
-  await speech.prewarm(fixedPhrases(loadCallScript()));
+  const speaker = new LineSpeaker({ pipeline, tts: providers.tts, logger });
+  await speaker.prewarm(fixedPhrases(loadCallScript()));
+
   // SIP trunks: the user agent lives here, next to the RTP it carries.
   let sip: SipBridge | null = null;
   if (config.sipTrunk) {
     const sipLogger = logger.child({ provider: 'sip' });
-    sip = new SipBridge({ ua: new SipUserAgent(sipUserAgentOptionsFromConfig(config.sipTrunk, sipLogger)), pipeline, client, logger: sipLogger, internalSecret: config.mediaTokenSecret });
+    sip = new SipBridge({ ua: new SipUserAgent(sipUserAgentOptionsFromConfig(config.sipTrunk, sipLogger)), pipeline, client, logger: sipLogger });
     await sip.start();
   }
-  const sipRoutes = sip?.handle;
+
+  const mediaWorker = await Worker.create({
+    connection: deps.connection,
+    namespace: config.env.TEMPORAL_NAMESPACE,
+    taskQueue,
+    activities: createMediaActivities({ pipeline, speaker, stt: providers.stt, replyModel: providers.replyModel, client, logger, sip, replySpeech: config.env.REPLY_SPEECH }),
+    // Heartbeats reach the server at least this often, so a cancel (hang-up) reaches a turn within it.
+    maxHeartbeatThrottleInterval: '500 milliseconds',
+    defaultHeartbeatThrottleInterval: '500 milliseconds',
+  });
+  const dialWorker = sip
+    ? await Worker.create({
+        connection: deps.connection,
+        namespace: config.env.TEMPORAL_NAMESPACE,
+        taskQueue: sipDialQueue(config),
+        activities: createSipDialActivities({ sip, taskQueue, logger }),
+      })
+    : null;
+  const workers = [mediaWorker, dialWorker].flatMap((worker) => (worker ? [worker] : []));
+  const running = workers.map((worker) =>
+    worker.run().catch((err: unknown) => logger.error({ err: String(err), task_queue: worker.options.taskQueue }, 'gateway worker stopped with an error')),
+  );
+
+  let draining = false;
+  const handler: MediaCallHandler = {
+    onStart(session) {
+      if (draining) {
+        session.logger.warn('media connection refused: this gateway is draining');
+        session.close(1013, 'gateway draining, try again');
+        return;
+      }
+      pipeline.onStart(session);
+    },
+    onAudio: (session, payload, missingBefore) => pipeline.onAudio(session, payload, missingBefore),
+    onStop: (session, reason) => pipeline.onStop(session, reason),
+  };
   const gateway = await startMediaGateway({
-    port: deps.port ?? config.env.MEDIA_GATEWAY_PORT,
+    port: deps.port ?? config.env.MEDIA_GATEWAY_PORT ?? 3001,
     host: deps.host ?? config.env.API_HOST,
     tokenSecret: config.mediaTokenSecret,
     logger,
-    handler: pipeline,
-    httpRoutes: async (req, res) => (await speech.handle(req, res)) || (sipRoutes !== undefined && (await sipRoutes(req, res))),
+    handler,
   });
+  logger.info({ task_queue: taskQueue, sip: Boolean(sip) }, 'media gateway polling its own task queue');
+
+  let closed = false;
+  const stopWorkers = async () => {
+    for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+    await Promise.all(running);
+  };
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await sip?.close();
+    await gateway.close();
+    await stopWorkers();
+    await vad.release();
+  };
   return {
     gateway,
     pipeline,
-    store,
-    close: async () => {
-      await sip?.close();
-      await gateway.close();
-      await vad.release();
+    taskQueue,
+    gatewayId,
+    async drain(maxMs) {
+      draining = true;
+      if (dialWorker?.getState() === 'RUNNING') dialWorker.shutdown(); // no new SIP calls here
+      const deadline = Date.now() + maxMs;
+      logger.info({ calls: pipeline.activeCalls, max_ms: maxMs }, 'draining: no new calls, waiting for the calls on the line');
+      while (pipeline.activeCalls > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+      logger.info({ calls_left: pipeline.activeCalls }, 'drained');
+      await close();
     },
+    close,
   };
 }

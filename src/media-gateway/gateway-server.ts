@@ -4,8 +4,9 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Logger } from '../logging/logger';
 import { registry } from '../metrics/metrics';
 import { verifyMediaToken } from './media-token';
-import { MediaSession, type MediaDialect, type MediaLeg } from './media-session';
-import { CLOSE, InboundMessageSchema } from './protocol';
+import { codecFor, mediaDialects } from './codecs';
+import { MediaSession, type MediaLeg } from './media-session';
+import { CLOSE, type MediaCodec } from './protocol';
 
 /** What the audio pipeline does with a call's media (the gateway only speaks the wire protocol). */
 export interface MediaCallHandler {
@@ -41,9 +42,10 @@ const PATH = /^\/telephony\/audio\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 
 /**
  * The media gateway (its own process): providers connect to `/telephony/audio/{call_id}` with the
- * call's signed media token (`?token=` or `Authorization: Bearer`). A connection without a valid
- * token for that call is refused before the WebSocket opens; a connection that sends garbage is
- * closed, and only that one.
+ * call's signed media token (`?token=` or `Authorization: Bearer`) and the media protocol they speak
+ * (`?dialect=`, default `standard`; see `./codecs`). A connection without a valid token for that call,
+ * or asking for a protocol we do not know, is refused before the WebSocket opens; a connection that
+ * sends garbage is closed, and only that one.
  */
 export async function startMediaGateway(options: MediaGatewayOptions): Promise<MediaGateway> {
   const { logger, handler } = options;
@@ -69,26 +71,53 @@ export async function startMediaGateway(options: MediaGatewayOptions): Promise<M
   });
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(req.url ?? '/', 'http://gateway');
-    const callId = PATH.exec(url.pathname)?.[1];
+    // First of all: a client resetting its connection (ECONNRESET, EPIPE) must not become an
+    // unhandled 'error' event, whatever happens below.
+    const onSocketError = (err: Error) => logger.debug({ err: String(err) }, 'media upgrade socket error');
+    socket.on('error', onSocketError);
+    let callId: string | undefined;
+    let handedOver = false;
+    /** Answers with an HTTP error and drops the connection. */
     const refuse = (status: number, code: string, message: string) => {
       logger.warn({ call_id: callId, status, code }, 'media connection refused');
+      if (socket.destroyed) return;
       const body = JSON.stringify({ error: { code, message } });
+      socket.once('finish', () => socket.destroy());
       socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     };
-    if (!callId) return refuse(404, 'not_found', 'Expected /telephony/audio/{call_id}');
-    const bearer = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    const check = verifyMediaToken(url.searchParams.get('token') ?? bearer, callId, options.tokenSecret);
-    if (!check.ok) return refuse(401, 'invalid_media_token', `Media token ${check.reason.replace('_', ' ')}`);
-    if (sessions.get(callId)?.open) return refuse(409, 'already_streaming', 'This call already has a media connection');
-    const dialect: MediaDialect = url.searchParams.get('dialect') === 'voximplant' ? 'voximplant' : 'standard';
-    wss.handleUpgrade(req, socket, head, (ws) => accept(ws, callId, dialect));
+    try {
+      let url: URL;
+      try {
+        url = new URL(req.url ?? '/', 'http://gateway');
+      } catch {
+        return refuse(400, 'bad_request', 'Malformed request target');
+      }
+      callId = PATH.exec(url.pathname)?.[1];
+      if (!callId) return refuse(404, 'not_found', 'Expected /telephony/audio/{call_id}');
+      const bearer = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+      const check = verifyMediaToken(url.searchParams.get('token') ?? bearer, callId, options.tokenSecret);
+      if (!check.ok) return refuse(401, 'invalid_media_token', `Media token ${check.reason.replace('_', ' ')}`);
+      const dialect = url.searchParams.get('dialect');
+      const codec = codecFor(dialect);
+      if (!codec) return refuse(400, 'unknown_dialect', `Unknown media dialect ${JSON.stringify(String(dialect).slice(0, 40))}; known: ${mediaDialects().join(', ')}`);
+      if (sessions.get(callId)?.open) return refuse(409, 'already_streaming', 'This call already has a media connection');
+      const id = callId;
+      handedOver = true; // from here on the socket is ws's (it answers bad handshakes itself)
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        socket.off('error', onSocketError); // ws handles the socket's errors now
+        accept(ws, id, codec);
+      });
+    } catch (err) {
+      logger.error({ err: String(err), call_id: callId }, 'media upgrade failed');
+      if (handedOver) socket.destroy();
+      else refuse(400, 'bad_request', 'Could not handle the upgrade request');
+    }
   });
 
-  function accept(ws: WebSocket, callId: string, dialect: MediaDialect): void {
-    const session = new MediaSession(callId, ws, logger.child({ call_id: callId }), dialect);
+  function accept(ws: WebSocket, callId: string, codec: MediaCodec): void {
+    const session = new MediaSession(callId, ws, logger.child({ call_id: callId }), codec);
     sessions.set(callId, session);
-    session.logger.info({ dialect }, 'media connection opened');
+    session.logger.info({ dialect: codec.name }, 'media connection opened');
     let stopped = false;
     const stop = (reason: string) => {
       if (stopped) return;
@@ -105,39 +134,22 @@ export async function startMediaGateway(options: MediaGatewayOptions): Promise<M
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (stopped) return;
       try {
-        if (isBinary) {
-          if (!session.format) return reject(CLOSE.protocolError, 'binary audio before start');
-          const payload = Buffer.isBuffer(data) ? data : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]);
-          handler.onAudio(session, payload, session.noteInboundChunk(undefined, payload.length));
-          return;
-        }
-        let json: unknown;
-        try {
-          json = JSON.parse(data.toString());
-        } catch {
-          return reject(CLOSE.invalidPayload, 'not JSON');
-        }
-        const parsed = InboundMessageSchema.safeParse(json);
-        if (!parsed.success) {
-          // Provider extensions we do not use (e.g. Twilio `connected`, `dtmf`) are ignored, not fatal.
-          const event = (json as { event?: unknown } | null)?.event;
-          if (typeof event === 'string' && ['connected', 'dtmf', 'customEvent'].includes(event)) return;
-          return reject(CLOSE.invalidPayload, `invalid message: ${parsed.error.issues[0]?.message ?? 'unknown'}`);
-        }
-        const message = parsed.data;
-        switch (message.event) {
+        const frame = codec.decode(data, isBinary);
+        switch (frame.kind) {
+          case 'error':
+            return reject(frame.close, frame.reason);
+          case 'ignored':
+            return;
           case 'start':
             if (session.format) return reject(CLOSE.protocolError, 'second start');
-            session.format = message.start.mediaFormat;
-            session.customParameters = message.start.customParameters;
+            session.format = frame.format;
+            session.customParameters = frame.customParameters;
             handler.onStart(session);
             return;
-          case 'media': {
-            if (!session.format) return reject(CLOSE.protocolError, 'media before start');
-            const payload = Buffer.from(message.media.payload, 'base64');
-            handler.onAudio(session, payload, session.noteInboundChunk(message.media.chunk, payload.length));
+          case 'audio':
+            if (!session.format) return reject(CLOSE.protocolError, isBinary ? 'binary audio before start' : 'media before start');
+            handler.onAudio(session, frame.payload, session.noteInboundChunk(frame.chunk, frame.payload.length));
             return;
-          }
           case 'mark':
             return;
           case 'stop':

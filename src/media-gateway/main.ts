@@ -1,16 +1,23 @@
 import { setUpOpenAI } from '../openai/openai-setup';
 import { bootstrap, onShutdown } from '../process/bootstrap';
-import { connectClient, temporalTargetFrom } from '../temporal/connection';
+import { createOpenAISpeechProviders } from '../speech-providers';
+import { connectClient, connectWorkerConnection, temporalTargetFrom } from '../temporal/connection';
 import { createMediaGateway } from './create-gateway';
 
-/** The media gateway process on its own (docker-compose `gateway`, Render web service). */
+/** One media gateway process (docker-compose `gateway-*`, a Render web service instance); run as many as needed. */
 async function main() {
   const { config, logger } = bootstrap('media-gateway');
-  const client = await connectClient(temporalTargetFrom(config));
+  const target = temporalTargetFrom(config);
+  const client = await connectClient(target);
+  const connection = await connectWorkerConnection(target, logger);
   const openai = await setUpOpenAI(config, logger);
-  const running = await createMediaGateway({ config, logger, client, openai: openai.client });
+  // A gateway alone listens where its host says (Render's PORT) unless told otherwise.
+  const port = config.env.MEDIA_GATEWAY_PORT ?? (process.env.PORT ? Number(process.env.PORT) : undefined);
+  const running = await createMediaGateway({ config, logger, client, connection, providers: createOpenAISpeechProviders(openai.client, config), port });
   onShutdown(logger, async () => {
-    await running.close();
+    // Drain: no new calls, the calls on the line finish (bounded), then the worker stops.
+    await running.drain(config.env.MEDIA_GATEWAY_DRAIN_SEC * 1000);
+    await connection.close();
     await openai.emulator?.close();
     await client.connection.close();
   });

@@ -1,19 +1,8 @@
 import type WebSocket from 'ws';
 import type { Logger } from '../logging/logger';
-import type { OutboundMessage } from './protocol';
+import type { DeclaredMediaFormat, MediaCodec, MediaEncoder, WireMessage } from './protocol';
 
-export interface DeclaredMediaFormat {
-  /** As the provider named it (PCM16, ULAW, audio/x-mulaw …); the audio pipeline normalises it. */
-  encoding: string;
-  sampleRate: number;
-}
-
-/**
- * Provider flavours of the media protocol. `standard`: our own `clear` event (Twilio style);
- * `voximplant`: VoxEngine takes only start/media/stop as events, our commands go as `customEvent`
- * and the scenario acts on them (`clear` -> `clearMediaBuffer()`).
- */
-export type MediaDialect = 'standard' | 'voximplant';
+export type { DeclaredMediaFormat } from './protocol';
 
 /**
  * One call's audio leg as the audio pipeline sees it, whatever carries it: a provider's media
@@ -32,23 +21,31 @@ export interface MediaLeg {
   close(code: number, reason: string): void;
 }
 
-/** One provider connection streaming one call's audio both ways. */
+/**
+ * One provider connection streaming one call's audio both ways. What goes on the wire is the
+ * connection's codec's business (`./codecs`); the session keeps the call's state and counters.
+ */
 export class MediaSession implements MediaLeg {
   format: DeclaredMediaFormat | null = null;
-  customParameters: unknown = undefined;
+  customParameters: Record<string, unknown> = {};
   readonly stats = { framesIn: 0, bytesIn: 0, lostFrames: 0, framesOut: 0, clears: 0 };
   private lastChunk: number | null = null;
-  private outSequence = 0;
-  private outChunk = 0;
-  private outSamples = 0;
+  private readonly encoder: MediaEncoder;
   private startedOutbound = false;
 
   constructor(
     readonly callId: string,
     private readonly socket: WebSocket,
     readonly logger: Logger,
-    readonly dialect: MediaDialect = 'standard',
-  ) {}
+    readonly codec: MediaCodec,
+  ) {
+    this.encoder = codec.encoder();
+  }
+
+  /** The provider protocol this connection speaks. */
+  get dialect(): string {
+    return this.codec.name;
+  }
 
   get open(): boolean {
     return this.socket.readyState === this.socket.OPEN;
@@ -67,34 +64,28 @@ export class MediaSession implements MediaLeg {
     return missing;
   }
 
-  /** Sends one encoded audio chunk in the call's format (our `start` first, then counted `media`). */
+  /** Sends one encoded audio chunk in the call's format (the protocol's own start first, if it has one). */
   sendAudio(payload: Buffer, samples: number): void {
     if (!this.open || !this.format) return;
     if (!this.startedOutbound) {
       this.startedOutbound = true;
-      this.send({ event: 'start', sequenceNumber: this.outSequence++, start: { mediaFormat: { ...this.format } } });
+      this.send(this.encoder.start(this.format));
     }
-    this.send({
-      event: 'media',
-      sequenceNumber: this.outSequence++,
-      media: { chunk: ++this.outChunk, timestamp: this.outSamples, payload: payload.toString('base64') },
-    });
-    this.outSamples += samples;
+    this.send(this.encoder.audio(payload, samples));
     this.stats.framesOut += 1;
   }
 
   /** Asks the provider to drop audio it still has queued (barge-in). */
   clear(): void {
     this.stats.clears += 1;
-    if (this.dialect === 'voximplant') this.send({ customEvent: 'clear' });
-    else this.send({ event: 'clear', sequenceNumber: this.outSequence++ });
+    if (this.open) this.send(this.encoder.clear());
   }
 
   close(code: number, reason: string): void {
     if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) this.socket.close(code, reason.slice(0, 120));
   }
 
-  private send(message: OutboundMessage): void {
-    if (this.open) this.socket.send(JSON.stringify(message));
+  private send(message: WireMessage | null): void {
+    if (message !== null && this.open) this.socket.send(message);
   }
 }

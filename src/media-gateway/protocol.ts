@@ -1,56 +1,65 @@
-import { z } from 'zod';
+import type { RawData } from 'ws';
 
 /**
- * The media WebSocket protocol (`/telephony/audio/{call_id}`), modelled on Voximplant's and Twilio's
- * media streams: JSON text frames `start` / `media` / `stop` with base64 payloads, or, after
- * `start`, binary frames carrying one audio chunk each in the declared format.
+ * The gateway's internal media protocol. Each provider speaks its own wire protocol on
+ * `/telephony/audio/{call_id}`; a codec (`./codecs`) translates it at the edge into these frames and
+ * back, so the gateway and its sessions never look at a provider's message shapes.
  */
-export const InboundStartSchema = z.object({
-  event: z.literal('start'),
-  sequenceNumber: z.number().int().nonnegative().optional(),
-  start: z.object({
-    mediaFormat: z.object({
-      encoding: z.string().min(1).max(40),
-      sampleRate: z.number().int().positive(),
-    }),
-    /** Voximplant sends a JSON *string* here; others an object. */
-    customParameters: z.union([z.string().max(4000), z.record(z.string(), z.unknown())]).optional(),
-  }),
-});
 
-export const InboundMediaSchema = z.object({
-  event: z.literal('media'),
-  sequenceNumber: z.number().int().nonnegative().optional(),
-  media: z.object({
-    /** Increments by one per chunk; a jump means chunks were lost. */
-    chunk: z.number().int().nonnegative().optional(),
-    timestamp: z.union([z.number(), z.string()]).optional(),
-    payload: z.string().max(64_000).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64'),
-  }),
-});
+/** The stream's audio format as the provider named it (PCM16, ULAW, audio/x-mulaw …); the audio pipeline normalises it. */
+export interface DeclaredMediaFormat {
+  encoding: string;
+  sampleRate: number;
+}
 
-export const InboundStopSchema = z.object({
-  event: z.literal('stop'),
-  sequenceNumber: z.number().int().nonnegative().optional(),
-  stop: z.unknown().optional(),
-});
+/** What a provider's message means, whatever the provider. */
+export type InboundFrame =
+  /** The stream begins: audio may flow both ways from now on. */
+  | { kind: 'start'; format: DeclaredMediaFormat; customParameters: Record<string, unknown> }
+  /** One chunk of callee audio, encoded as declared; `chunk` counts chunks where the provider numbers them. */
+  | { kind: 'audio'; payload: Buffer; chunk?: number }
+  /** The provider ends the stream. */
+  | { kind: 'stop' }
+  /** A played-out marker we asked for, echoed back. */
+  | { kind: 'mark'; name: string };
 
-/** A played-out marker we asked for, echoed back by the provider. */
-export const InboundMarkSchema = z.object({
-  event: z.literal('mark'),
-  mark: z.object({ name: z.string().max(200) }),
-});
+/** A provider extension we do not use: skipped, not fatal. */
+export interface IgnoredMessage {
+  kind: 'ignored';
+  what: string;
+}
 
-export const InboundMessageSchema = z.discriminatedUnion('event', [InboundStartSchema, InboundMediaSchema, InboundStopSchema, InboundMarkSchema]);
-export type InboundMessage = z.infer<typeof InboundMessageSchema>;
+/** A message that breaks the provider's protocol: the connection is closed with `close` (a `CLOSE` code). */
+export interface MalformedMessage {
+  kind: 'error';
+  close: number;
+  reason: string;
+}
 
-/** What we send: our own `start`, `media` chunks, `clear` (drop queued audio: barge-in). */
-export type OutboundMessage =
-  | { event: 'start'; sequenceNumber: number; start: { mediaFormat: { encoding: string; sampleRate: number } } }
-  | { event: 'media'; sequenceNumber: number; media: { chunk: number; timestamp: number; payload: string } }
-  | { event: 'clear'; sequenceNumber: number }
-  /** Voximplant dialect: our commands to the VoxEngine scenario. */
-  | { customEvent: 'clear' | 'hangup' };
+export type DecodeResult = InboundFrame | IgnoredMessage | MalformedMessage;
+
+/** One WebSocket message to send: a string goes as a text frame, a Buffer as a binary frame. */
+export type WireMessage = string | Buffer;
+
+/** Encodes what we send on one connection (it keeps that connection's counters: sequence numbers, chunks, timestamps). */
+export interface MediaEncoder {
+  /** Our own stream start, sent before the first audio; null when the protocol has none. */
+  start(format: DeclaredMediaFormat): WireMessage | null;
+  /** One encoded audio chunk in the call's format, `samples` long. */
+  audio(payload: Buffer, samples: number): WireMessage;
+  /** Asks the provider to drop the audio it still has queued (barge-in); null when the protocol cannot. */
+  clear(): WireMessage | null;
+}
+
+/** One provider's media wire protocol (pipecat calls these serializers). */
+export interface MediaCodec {
+  /** The `dialect` query parameter that selects it. */
+  readonly name: string;
+  /** Stateless: one WebSocket message -> what it means. Never throws on client input. */
+  decode(data: RawData, isBinary: boolean): DecodeResult;
+  /** A fresh encoder for one connection. */
+  encoder(): MediaEncoder;
+}
 
 /** WebSocket close codes we use. */
 export const CLOSE = {
@@ -61,3 +70,10 @@ export const CLOSE = {
   policyViolation: 1008,
   tooBig: 1009,
 } as const;
+
+/** A WebSocket message's bytes, however `ws` delivered them. */
+export function rawBytes(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}

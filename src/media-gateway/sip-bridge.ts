@@ -1,20 +1,11 @@
-import type http from 'node:http';
 import type { Client } from '@temporalio/client';
-import { z } from 'zod';
 import type { Logger } from '../logging/logger';
 import { metrics } from '../metrics/metrics';
 import type { SipCall, SipCallEvent, SipUserAgent } from '../telephony/sip';
 import type { TelephonyEventType, UnifiedTelephonyEvent } from '../telephony/unified-event';
 import { telephonyEventSignal } from '../../workflows/definitions';
 import type { CallAudioPipeline } from './call-audio-pipeline';
-import { authorizeInternal, readInternalJson, sendJson } from './internal-http';
 import type { DeclaredMediaFormat, MediaLeg } from './media-session';
-
-export const SipDialRequestSchema = z.object({
-  call_id: z.uuid(),
-  phone: z.string().regex(/^\+7\d{10}$/),
-  ring_timeout_sec: z.number().int().min(1).max(600),
-});
 
 interface CallEntry {
   call: SipCall;
@@ -57,45 +48,29 @@ class SipMediaLeg implements MediaLeg {
 }
 
 /**
- * SIP trunks in the media gateway: the worker asks (internal API) to dial; the user agent places the
- * call, its progress becomes unified telephony events signalled to the call's workflow, and once
- * answered its RTP runs through the same audio pipeline (VAD, playback, barge-in) as WebSocket media.
- *   POST /internal/sip/calls            {call_id, phone, ring_timeout_sec}
- *   POST /internal/sip/calls/{id}/hangup
+ * SIP trunks in the media gateway: the workflow's `dialSip` activity runs on a gateway (the call then
+ * belongs to it); the user agent places the call, its progress becomes unified telephony events
+ * signalled to the call's workflow, and once answered its RTP runs through the same audio pipeline
+ * (VAD, playback, barge-in) as WebSocket media.
  */
 export class SipBridge {
   private readonly calls = new Map<string, CallEntry>();
 
   constructor(
-    private readonly options: { ua: SipUserAgent; pipeline: CallAudioPipeline; client: Client; logger: Logger; internalSecret: string },
+    private readonly options: { ua: SipUserAgent; pipeline: CallAudioPipeline; client: Client; logger: Logger },
   ) {}
 
   start(): Promise<void> {
     return this.options.ua.start();
   }
 
-  readonly handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> => {
-    const url = req.url ?? '';
-    if (req.method !== 'POST' || !url.startsWith('/internal/sip/calls')) return false;
-    if (!authorizeInternal(req, res, this.options.internalSecret)) return true;
-    if (url === '/internal/sip/calls') {
-      const body = await readInternalJson(req, res, '{"call_id", "phone", "ring_timeout_sec"}');
-      if (body === undefined) return true;
-      const parsed = SipDialRequestSchema.safeParse(body);
-      if (!parsed.success) {
-        sendJson(res, 400, { error: { code: 'invalid_body', message: parsed.error.issues[0]?.message ?? 'invalid' } });
-        return true;
-      }
-      this.dial(parsed.data.call_id, parsed.data.phone, parsed.data.ring_timeout_sec);
-      sendJson(res, 202, { dialing: true });
-      return true;
-    }
-    const hangup = /^\/internal\/sip\/calls\/([0-9a-f-]{36})\/hangup$/.exec(url);
-    if (!hangup) return false;
-    await this.calls.get(hangup[1]!)?.call.hangUp('caller hung up');
-    sendJson(res, 200, { hung_up: true });
+  /** Hangs up a call this gateway placed (ringing or answered); false when it is not here. */
+  async hangUp(callId: string, reason: string): Promise<boolean> {
+    const entry = this.calls.get(callId);
+    if (!entry) return false;
+    await entry.call.hangUp(reason);
     return true;
-  };
+  }
 
   /** Places the call; a repeated request for the same call id dials nothing new. */
   dial(callId: string, phone: string, ringTimeoutSec: number): void {

@@ -34,7 +34,7 @@ export async function setUpOpenAI(config: AppConfig, logger: Logger): Promise<Co
         apiKey: env.OPENAI_API_KEY,
         baseURL: env.OPENAI_BASE_URL,
         timeoutMs: env.OPENAI_TIMEOUT_MS,
-        maxRetries: env.OPENAI_MAX_RETRIES,
+        maxRetries: 0, // retries are Temporal's activity retries (README "Retries")
         logger,
       }),
       emulator: null,
@@ -54,7 +54,7 @@ export async function setUpOpenAI(config: AppConfig, logger: Logger): Promise<Co
       apiKey: 'emulator-no-key',
       baseURL: emulator.url,
       timeoutMs: env.OPENAI_TIMEOUT_MS,
-      maxRetries: env.OPENAI_MAX_RETRIES,
+      maxRetries: 0, // retries are Temporal's activity retries (README "Retries")
       logger,
     }),
     emulator,

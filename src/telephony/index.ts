@@ -6,7 +6,6 @@ import { RemoteSimulatedTelephony } from './simulated/remote-simulated-telephony
 import type { TelephonyAdapter } from './telephony-adapter';
 import { mediaStreamUrl } from '../media-gateway/media-token';
 import { VoximplantTelephony } from './voximplant/voximplant-telephony';
-import { SipTrunkTelephony } from './sip/sip-trunk-telephony';
 
 export type { TelephonyAdapter } from './telephony-adapter';
 
@@ -17,8 +16,11 @@ export interface TelephonyDeps {
   onCalleePhrase: (callId: string, text: string) => Promise<void>;
 }
 
-/** Picks the provider named by TELEPHONY_PROVIDER; the rest of the service never knows which. */
-export function createTelephonyAdapter({ config, logger, onCalleePhrase }: TelephonyDeps): TelephonyAdapter {
+/**
+ * Picks the provider named by TELEPHONY_PROVIDER; the rest of the service never knows which.
+ * Null for a SIP trunk: it has no call-control API, a media gateway dials it.
+ */
+export function createTelephonyAdapter({ config, logger, onCalleePhrase }: TelephonyDeps): TelephonyAdapter | null {
   switch (config.env.TELEPHONY_PROVIDER) {
     case 'simulated':
     case 'simulated-text': {
@@ -51,6 +53,6 @@ export function createTelephonyAdapter({ config, logger, onCalleePhrase }: Telep
     case 'voximplant':
       return new VoximplantTelephony({ ...config.voximplant!, logger: logger.child({ provider: 'voximplant' }) });
     case 'sip':
-      return new SipTrunkTelephony({ gatewayInternalUrl: config.mediaGatewayInternalUrl, internalSecret: config.mediaTokenSecret, logger: logger.child({ provider: 'sip' }) });
+      return null;
   }
 }

@@ -1,4 +1,3 @@
-import type { UnifiedTelephonyEvent } from './unified-event';
 
 export interface InitiateCallRequest {
   callId: string;
@@ -21,9 +20,11 @@ export interface AssistantReply {
 }
 
 /**
- * Spec 2.1 / 4.3: everything provider-specific sits behind this interface; the workflow, the API
- * and the results know nothing of Voximplant, SIP or the simulator. Providers report call progress
- * to `POST /telephony/events` (in their own format, translated by `translateWebhook`).
+ * Spec 2.1 / 4.3: a provider's call-control API behind one interface, used by the general worker;
+ * the workflow, the API and the results know nothing of Voximplant or the simulator. Providers
+ * report call progress to `POST /telephony/events` (their formats are translated in the API
+ * routes), and carry the call's audio to a media gateway (`src/media-gateway`). A SIP trunk has no
+ * such API: a media gateway dials it (`SipBridge`).
  */
 export interface TelephonyAdapter {
   readonly provider: string;
@@ -31,13 +32,15 @@ export interface TelephonyAdapter {
   initiateCall(request: InitiateCallRequest): Promise<DialReceipt | void>;
   /** Ends the call; a no-op for a call that already ended. `providerRef` is what initiateCall returned. */
   hangUp(callId: string, reason: string, providerRef?: string): Promise<void>;
-  /**
-   * Puts the assistant's reply on the line. In this version the reply is text and the provider
-   * voices it; the audio pipeline (TTS through the media gateway) replaces this with `sendAudio`.
-   */
-  deliverAssistantReply(callId: string, reply: AssistantReply): Promise<void>;
-  /** Turns the provider's own webhook body into unified events (none if it is not about a call). */
-  translateWebhook(body: unknown): UnifiedTelephonyEvent[];
   /** Stops timers and connections. */
   close(): Promise<void>;
+}
+
+/** A line that carries text, not audio (the simulated text callee): replies are handed over as text. */
+export interface TextLine {
+  deliverAssistantReply(callId: string, reply: AssistantReply): Promise<void>;
+}
+
+export function isTextLine(adapter: TelephonyAdapter | null): adapter is TelephonyAdapter & TextLine {
+  return adapter !== null && typeof (adapter as Partial<TextLine>).deliverAssistantReply === 'function';
 }

@@ -1,17 +1,16 @@
 import type { Client } from '@temporalio/client';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import type OpenAI from 'openai';
-import { createActivities } from '../../activities';
+import { createGeneralActivities } from '../../activities';
 import { calleeUtteranceSignal } from '../../workflows/definitions';
 import type { AppConfig } from '../config/env';
 import type { Logger } from '../logging/logger';
-import { loadSystemPrompt } from '../openai/system-prompt';
 import { CsvResultsSink } from '../results/csv-sink';
 import type { ResultsSink } from '../results/results-sink';
 import { createTelephonyAdapter, type TelephonyAdapter } from '../telephony';
 import { routeTemporalLogsTo } from '../temporal/runtime-logging';
 import { projectRoot } from '../util/project-root';
-import { createAudioStore } from '../audio-store';
+import { createOpenAISpeechProviders } from '../speech-providers';
 import path from 'node:path';
 
 export interface CallWorkerDeps {
@@ -22,23 +21,26 @@ export interface CallWorkerDeps {
   openai: OpenAI;
   results: ResultsSink;
   /** Built from config when omitted. */
-  telephony?: TelephonyAdapter;
+  telephony?: TelephonyAdapter | null;
 }
 
 export interface CallWorker {
   worker: Worker;
-  telephony: TelephonyAdapter;
+  telephony: TelephonyAdapter | null;
   run(): Promise<void>;
   shutdown(): Promise<void>;
 }
 
-/** The worker process: runs CallWorkflow / CallSlotsWorkflow and the activities with their clients. */
+/**
+ * The general worker: runs CallWorkflow / CallSlotsWorkflow and every activity without the call's
+ * audio (the provider's API, the text-mode reply, classification, the results row). Voice turns
+ * run on the media gateways, each on its own task queue.
+ */
 export async function createCallWorker(deps: CallWorkerDeps): Promise<CallWorker> {
   const { config, logger, client } = deps;
   routeTemporalLogsTo(logger);
   const telephony =
-    deps.telephony ??
-    createTelephonyAdapter({
+    deps.telephony !== undefined ? deps.telephony : createTelephonyAdapter({
       config,
       logger,
       onCalleePhrase: async (callId, text) => {
@@ -46,27 +48,13 @@ export async function createCallWorker(deps: CallWorkerDeps): Promise<CallWorker
       },
     });
   const root = projectRoot();
-  const activities = createActivities({
+  const providers = createOpenAISpeechProviders(deps.openai, config);
+  const activities = createGeneralActivities({
     telephony,
     temporal: { client, taskQueue: config.env.TEMPORAL_TASK_QUEUE },
-    openai: deps.openai,
-    settings: {
-      chatModel: config.env.OPENAI_CHAT_MODEL,
-      classifierModel: config.env.OPENAI_CLASSIFIER_MODEL,
-      temperature: config.env.OPENAI_TEMPERATURE,
-      maxOutputTokens: config.env.OPENAI_MAX_OUTPUT_TOKENS,
-      maxHistoryTurns: config.env.DIALOG_HISTORY_TURNS,
-      systemPrompt: loadSystemPrompt(path.resolve(root, config.env.SYSTEM_PROMPT_FILE)),
-      replySpeech: config.env.REPLY_SPEECH,
-    },
+    replyModel: providers.replyModel,
+    classifier: providers.classifier,
     results: deps.results,
-    audioStore: createAudioStore(config),
-    voice: {
-      sttModel: config.env.OPENAI_STT_MODEL,
-      sttTimeoutMs: config.env.OPENAI_TIMEOUT_MS,
-      gatewayInternalUrl: config.mediaGatewayInternalUrl,
-      gatewaySecret: config.mediaTokenSecret,
-    },
     fallbackResults:
       deps.results.kind === 'csv' ? deps.results : new CsvResultsSink({ path: path.resolve(root, '.data/results-fallback.csv'), logger }),
     logger,
@@ -87,7 +75,7 @@ export async function createCallWorker(deps: CallWorkerDeps): Promise<CallWorker
     run: () => worker.run(),
     shutdown: async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
-      await telephony.close();
+      await telephony?.close();
     },
   };
 }

@@ -31,7 +31,7 @@ test('OpenAI errors are logged at ERROR with the stage', async () => {
   const callId = await t.placeCall('+79990000005');
   await t.waitForEnd(callId);
   t.stack.openai.emulator!.clearFaults();
-  expect(find('openai request failed', callId)[0]).toMatchObject({ level: 'error', stage: 'LLM', kind: 'server_error' });
+  expect(find('speech provider request failed', callId)[0]).toMatchObject({ level: 'error', provider: 'openai', stage: 'LLM', kind: 'server_error' });
 });
 
 test('secrets never appear in the logs', () => {

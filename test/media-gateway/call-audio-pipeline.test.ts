@@ -5,7 +5,6 @@
  */
 import { encodeFrame, type MediaFormat, type SileroModel, type VoiceActivityDetector } from '../../src/audio';
 import { pcm16FromBuffer, rms, silence } from '../../src/audio/pcm';
-import type { AudioRef, AudioStore } from '../../src/audio-store/audio-store';
 import { createLogger } from '../../src/logging/logger';
 import { CallAudioPipeline, type CalleeUtteranceReport } from '../../src/media-gateway/call-audio-pipeline';
 import type { DeclaredMediaFormat, MediaLeg } from '../../src/media-gateway/media-session';
@@ -21,13 +20,6 @@ const loudnessModel: SileroModel = {
     probability: (frame) => (rms(frame) > 1000 ? 0.9 : 0.05),
   }),
   release: async () => undefined,
-};
-
-const memoryStore: AudioStore = {
-  kind: 'memory',
-  put: async (key, wav, durationMs): Promise<AudioRef> => ({ key, durationMs, bytes: wav.length }),
-  get: async () => Buffer.alloc(0),
-  deleteCall: async () => undefined,
 };
 
 class RecordingLeg implements MediaLeg {
@@ -48,7 +40,6 @@ function setUp() {
   const utterances: CalleeUtteranceReport[] = [];
   const pipeline = new CallAudioPipeline({
     vad: loudnessModel,
-    store: memoryStore,
     logger: createLogger({ level: 'silent' }),
     endpointing: { silenceMs: 500, minSpeechMs: 150, tentativeSilenceMs: 200 },
     listener: { onUtterance: async (_callId, utterance) => void utterances.push(utterance) },
@@ -74,6 +65,11 @@ test('a reply to a provisional phrase waits for the end to be confirmed; if the 
   await speak('silence', 260); // past the 200 ms early pause, before the 500 ms end
   expect(utterances).toHaveLength(1);
   expect(utterances[0]).toMatchObject({ tentative: true });
+  // The phrase's audio stays in this process for the turn: ~700 ms of the tone, none of it written anywhere.
+  const kept = pipeline.phraseAudio(CALL, utterances[0]!.utteranceId)!;
+  expect(kept.sampleRate).toBe(8000);
+  expect(kept.pcm.length / 8).toBeGreaterThan(600);
+  expect(rms(kept.pcm)).toBeGreaterThan(1000);
   const early = pipeline.play(CALL, level(3000), 8000, { answering: utterances[0]!.utteranceId });
   await speak('speech', 500); // the callee goes on
   await expect(early).resolves.toMatchObject({ superseded: true, playedMs: 0 });

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import WebSocket from 'ws';
 import { createLogger } from '../../src/logging/logger';
 import { startMediaGateway, type MediaCallHandler, type MediaGateway } from '../../src/media-gateway/gateway-server';
@@ -31,8 +32,8 @@ beforeAll(async () => {
 });
 afterAll(() => gateway.close());
 
-const connect = (callId: string, token: string | null = createMediaToken(callId, SECRET, 60), headers: Record<string, string> = {}) =>
-  new WebSocket(`${gateway.url}/telephony/audio/${callId}${token ? `?token=${token}` : ''}`, { headers });
+const connect = (callId: string, token: string | null = createMediaToken(callId, SECRET, 60), headers: Record<string, string> = {}, query = '') =>
+  new WebSocket(`${gateway.url}/telephony/audio/${callId}${token ? `?token=${token}` : ''}${query}`, { headers });
 
 const opened = (ws: WebSocket) =>
   new Promise<void>((resolve, reject) => {
@@ -139,4 +140,119 @@ test('garbage frames close that connection only; other calls keep streaming', as
   await until(() => received.audio.filter((a) => a.callId === CALL_B).length === 2);
   expect(good.readyState).toBe(WebSocket.OPEN);
   good.close();
+});
+
+/** The refusal's status and JSON body. */
+const refusal = (ws: WebSocket) =>
+  new Promise<{ status: number; body: { error?: { code?: string; message?: string } } }>((resolve, reject) => {
+    ws.once('unexpected-response', (_req, res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) }));
+    });
+    ws.once('open', () => reject(new Error('the connection was accepted')));
+  });
+
+/** A raw HTTP upgrade request; resolves with what the server answered before it closed the connection. */
+const rawUpgrade = (target: string, extraHeaders = '') =>
+  new Promise<string>((resolve, reject) => {
+    const socket = net.connect(gateway.port, '127.0.0.1', () =>
+      socket.write(
+        `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${extraHeaders}\r\n`,
+      ),
+    );
+    let answer = '';
+    socket.on('data', (c: Buffer) => (answer += c.toString()));
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+  });
+const healthy = async () => {
+  const res = await fetch(`http://127.0.0.1:${gateway.port}/healthz`);
+  return res.status === 200 && ((await res.json()) as { status?: string }).status === 'ok';
+};
+
+test('an unknown dialect is refused with 400 before the WebSocket opens; a named one is accepted', async () => {
+  const unknown = await refusal(connect(CALL_A, undefined, {}, '&dialect=twilio'));
+  expect(unknown.status).toBe(400);
+  expect(unknown.body.error?.code).toBe('unknown_dialect');
+  expect(unknown.body.error?.message).toContain('voximplant');
+  expect((await refusal(connect(CALL_A, undefined, {}, '&dialect='))).body.error?.code).toBe('unknown_dialect');
+  // Without a valid token the token is what is wrong.
+  expect((await refusal(connect(CALL_A, null, {}, '?dialect=twilio'))).status).toBe(401);
+
+  const explicit = connect(CALL_C, undefined, {}, '&dialect=standard');
+  expect(await refusedWith(explicit)).toBe(101);
+  explicit.close();
+  await until(() => !gateway.sessions.get(CALL_C)?.open);
+});
+
+test('dialect=voximplant: the same stream in, our barge-in goes out as the scenario\'s customEvent', async () => {
+  const callId = '5d3c2b1a-0f9e-4d8c-b7a6-958473625140';
+  const ws = connect(callId, undefined, {}, '&dialect=voximplant');
+  await opened(ws);
+  const fromGateway: any[] = [];
+  ws.on('message', (data) => fromGateway.push(JSON.parse(data.toString())));
+  ws.send(start());
+  ws.send(media(1, 4));
+  await until(() => received.audio.some((a) => a.callId === callId));
+  const session = received.sessions.get(callId)!;
+  expect(session.dialect).toBe('voximplant');
+  expect(session.customParameters).toEqual({ k: 'v' });
+  session.sendAudio(Buffer.alloc(160, 0x7f), 160);
+  session.clear();
+  await until(() => fromGateway.length === 3);
+  expect(fromGateway.map((m) => m.event ?? m.customEvent)).toEqual(['start', 'media', 'clear']);
+  expect(fromGateway[2]).toEqual({ customEvent: 'clear' });
+  ws.send(JSON.stringify({ event: 'stop', sequenceNumber: 2, stop: { mediaInfo: { duration: 20 } } }));
+  await until(() => received.stops.some((s) => s.callId === callId));
+});
+
+test('an upgrade the URL parser chokes on (path //) gets an HTTP error answer, and the gateway keeps serving', async () => {
+  for (const target of ['//', '//x/telephony/audio', `//${CALL_A}`]) {
+    const answer = await rawUpgrade(target);
+    expect(answer).toMatch(/^HTTP\/1\.1 4\d\d /);
+  }
+  expect(await rawUpgrade('//')).toMatch(/^HTTP\/1\.1 400 .*"code":"bad_request"/s);
+  expect(await healthy()).toBe(true);
+  const ws = connect(CALL_C);
+  expect(await refusedWith(ws)).toBe(101);
+  ws.close();
+  await until(() => !gateway.sessions.get(CALL_C)?.open);
+});
+
+test('a client that resets its connection around a refused upgrade does not take the gateway down', async () => {
+  const errors: unknown[] = [];
+  const onUncaught = (err: unknown) => errors.push(err);
+  process.on('uncaughtException', onUncaught);
+  try {
+    for (let round = 0; round < 5; round++) {
+      // Reset once the 401 arrived …
+      await new Promise<void>((resolve, reject) => {
+        const socket = net.connect(gateway.port, '127.0.0.1', () =>
+          socket.write(`GET /telephony/audio/${CALL_A} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`),
+        );
+        socket.once('data', (c: Buffer) => {
+          expect(c.toString()).toMatch(/^HTTP\/1\.1 401 /);
+          socket.resetAndDestroy();
+          resolve();
+        });
+        socket.once('error', reject);
+      });
+      // … and right after sending the request, before the answer (the server writes to a reset socket).
+      await new Promise<void>((resolve) => {
+        const socket = net.connect(gateway.port, '127.0.0.1', () => {
+          socket.write(`GET /telephony/audio/${CALL_A}?token=x HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`, () => {
+            socket.resetAndDestroy();
+            resolve();
+          });
+        });
+        socket.on('error', () => undefined);
+      });
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await healthy()).toBe(true);
+    expect(errors).toEqual([]);
+  } finally {
+    process.off('uncaughtException', onUncaught);
+  }
 });

@@ -20,6 +20,7 @@ export async function startCallWorkflow(
     limits: { maxConversationSec: 30, maxTurns: 12, ringTimeoutSec: 5, ...limits },
     script: { ...loadCallScript(), ...script },
     media,
+    dialVia: 'provider',
     concurrency: null,
   };
   await client.workflow.start('CallWorkflow', { workflowId: callId, taskQueue, args: [input] });

@@ -164,7 +164,7 @@ test('a provider failure mid-turn is answered with the pre-synthesised fallback 
   t.stack.openai.emulator!.clearFaults();
   const assistant = session.transcript.filter((turn) => turn.speaker === 'assistant').map((turn) => turn.text);
   expect(assistant).toContain(script.fallbackPhrase);
-  expect(t.logs.some((l) => l.msg === 'openai request failed' && l.stage === 'STT' && l.call_id === callId)).toBe(true);
+  expect(t.logs.some((l) => l.msg === 'speech provider request failed' && l.provider === 'openai' && l.stage === 'STT' && l.call_id === callId)).toBe(true);
   expect(session.status).toBe('completed');
   expect((await t.rows()).filter((row) => row.call_id === callId)).toHaveLength(1);
 }, 120_000);

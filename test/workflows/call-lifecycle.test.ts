@@ -187,7 +187,7 @@ describe('failures never lose the call', () => {
     expect(session.transcript.some((turn) => turn.speaker === 'assistant' && turn.text.includes('повторите'))).toBe(true);
     expect(session.status).toBe('completed');
     expect(session.final_disposition).toBe('interested');
-    expect(t.logs.some((l) => l.msg === 'openai request failed' && l.stage === 'LLM')).toBe(true);
+    expect(t.logs.some((l) => l.msg === 'speech provider request failed' && l.stage === 'LLM')).toBe(true);
   });
 
   test('a classification failure gives unknown with an explanation, never a failed call', async () => {

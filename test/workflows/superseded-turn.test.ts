@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { Context } from '@temporalio/activity';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { CallSession } from '../../src/domain/call-session';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
 import { createLogger } from '../../src/logging/logger';
 import { Client, Connection } from '@temporalio/client';
-import type { HeardTurn } from '../../activities/spoken-reply-activities';
-import type { SpeakResult } from '../../activities/voice-activities';
-import { calleeUtteranceSignal, telephonyEventSignal } from '../../workflows/definitions';
+import type { HeardTurn, SpeakResult } from '../../activities/media-activities';
+import { calleeUtteranceSignal, mediaAttachedSignal, telephonyEventSignal } from '../../workflows/definitions';
 import { startCallWorkflow } from '../support/call-input';
 import { eventually } from '../support/test-stack';
 
@@ -42,21 +42,29 @@ test('the whole phrase gets its turn at once; the turn answering its first part 
     activities: {
       initiateCall: async () => ({}),
       hangUpCall: async () => undefined,
-      speakText: async () => spoken,
+      speakLine: async () => spoken,
+      // The line stays up until the workflow stops watching it.
+      watchMediaLeg: async () => {
+        const ctx = Context.current();
+        const beat = setInterval(() => ctx.heartbeat(), 200);
+        await ctx.cancelled.catch(() => undefined);
+        clearInterval(beat);
+        return { stopped: false, reason: 'dialog ended' };
+      },
       classifyCallOutcome: async () => ({ final_disposition: 'interested', short_summary: 'Интересно.' }),
       writeCallResult: async () => undefined,
       writeCallResultFallback: async () => undefined,
-      hearAndReply: async ({ utterances }: { utterances: { utteranceId?: string }[] }): Promise<HeardTurn> => {
-        const id = utterances.map((u) => u.utteranceId).join('+');
+      hearAndReply: async ({ utteranceIds }: { utteranceIds: string[] }): Promise<HeardTurn> => {
+        const id = utteranceIds.join('+');
         log.push(`start ${id}`);
         if (id === 'utt-001') {
           await provisionalHeld; // the model is slow over the first part
           log.push(`end ${id}`);
-          return { heard: 'Ну, даже не знаю', heardAt: new Date().toISOString(), sttMs: 1, reply: null, superseded: true };
+          return { heard: 'Ну, даже не знаю', heardAt: new Date().toISOString(), sttMs: 1, reply: null, superseded: true, dispatchMs: 1, scheduleToStartMs: 1 };
         }
         log.push(`end ${id}`);
         const reply = { text: 'Хорошо, всего доброго!', isGoodbye: true, interrupted: false, llmMs: 1, firstSentence: { ...spoken, voiceToVoiceMs: 900, greetingMs: null } };
-        return { heard: 'Ну, даже не знаю, пожалуй, расскажите.', heardAt: new Date().toISOString(), sttMs: 1, reply, superseded: false };
+        return { heard: 'Ну, даже не знаю, пожалуй, расскажите.', heardAt: new Date().toISOString(), sttMs: 1, reply, superseded: false, dispatchMs: 1, scheduleToStartMs: 1 };
       },
     },
   });
@@ -67,10 +75,11 @@ test('the whole phrase gets its turn at once; the turn answering its first part 
     await eventually(async () => (await handle.describe()).status.name === 'RUNNING');
     await handle.signal(telephonyEventSignal, event('ringing', 1));
     await handle.signal(telephonyEventSignal, event('answered', 2));
-    const audio = (key: string) => ({ key, durationMs: 900 });
-    await handle.signal(calleeUtteranceSignal, { audio: audio('a1'), utteranceId: 'utt-001', tentative: true, endedAt: new Date().toISOString() });
+    // This worker plays the gateway that carries the call: its media activities come to the same queue.
+    await handle.signal(mediaAttachedSignal, { taskQueue, gatewayId: 'test' });
+    await handle.signal(calleeUtteranceSignal, { durationMs: 900, utteranceId: 'utt-001', tentative: true, endedAt: new Date().toISOString() });
     await eventually(() => log.includes('start utt-001'));
-    await handle.signal(calleeUtteranceSignal, { audio: audio('a2'), utteranceId: 'utt-002', supersedes: 'utt-001', endedAt: new Date().toISOString() });
+    await handle.signal(calleeUtteranceSignal, { durationMs: 900, utteranceId: 'utt-002', supersedes: 'utt-001', endedAt: new Date().toISOString() });
     const session = (await handle.result()) as CallSession;
     clearTimeout(release);
     releaseProvisional();

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import Router from '@koa/router';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { AppConfig } from '../../config/env';
-import { callLimitsFrom, mediaModeOf } from '../../config/env';
+import { callLimitsFrom, dialRouteOf, mediaModeOf } from '../../config/env';
 import { normalizeRussianPhone } from '../../domain/phone';
 import type { CallSession } from '../../domain/call-session';
 import type { Logger } from '../../logging/logger';
@@ -78,7 +78,7 @@ export function callRoutes({ config, logger, client, script }: CallRoutesDeps): 
       limits: callLimitsFrom(config),
       script,
       media: mediaModeOf(config),
-      ...(config.env.VOICE_TURN_ACTIVITY === 'local' ? { turnActivity: 'local' as const } : {}),
+      ...dialRouteOf(config),
       concurrency: { slotsWorkflowId: CALL_SLOTS_WORKFLOW_ID, maxConcurrentCalls: config.env.MAX_CONCURRENT_CALLS },
     };
     let replayed = false;

@@ -1,6 +1,5 @@
 import type { Logger } from '../../logging/logger';
 import type { InitiateCallRequest, TelephonyAdapter } from '../telephony-adapter';
-import { UnifiedTelephonyEventSchema, type UnifiedTelephonyEvent } from '../unified-event';
 import { SimulatedCallRecordSchema, type DialRequest, type SimulatedCallRecord } from './provider-api';
 
 export interface RemoteSimulatedTelephonyOptions {
@@ -30,14 +29,6 @@ export class RemoteSimulatedTelephony implements TelephonyAdapter {
 
   async hangUp(callId: string, reason: string): Promise<void> {
     await this.request('POST', `/v1/calls/${callId}/hangup`, { reason });
-  }
-
-  async deliverAssistantReply(): Promise<void> {
-    throw new Error('the simulated provider process carries voice calls only: replies go through the media gateway');
-  }
-
-  translateWebhook(body: unknown): UnifiedTelephonyEvent[] {
-    return [UnifiedTelephonyEventSchema.parse(body)];
   }
 
   /** The provider's record of a call, including what its callee heard (benchmarks). */

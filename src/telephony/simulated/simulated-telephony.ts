@@ -1,6 +1,6 @@
 import type { Logger } from '../../logging/logger';
-import type { AssistantReply, InitiateCallRequest, TelephonyAdapter } from '../telephony-adapter';
-import { UnifiedTelephonyEventSchema, type TelephonyEventType, type UnifiedTelephonyEvent } from '../unified-event';
+import type { AssistantReply, InitiateCallRequest, TelephonyAdapter, TextLine } from '../telephony-adapter';
+import type { TelephonyEventType, UnifiedTelephonyEvent } from '../unified-event';
 import type { MediaFormat } from '../../audio/media-format';
 import { behaviourFor, INTERRUPT_AFTER_MS, PERSONA_LINES, type CalleeBehaviour, type SimulatedTelephonyConfig } from './callee-behaviours';
 import { VoiceLine } from './voice-line';
@@ -45,7 +45,7 @@ interface SimulatedCall {
  * It rings, answers, is busy or does not answer as configured per number, talks from a persona
  * script, and reports progress to our webhook over real HTTP. Nothing is dialed for real.
  */
-export class SimulatedTelephony implements TelephonyAdapter {
+export class SimulatedTelephony implements TelephonyAdapter, TextLine {
   readonly provider = 'simulated';
   private readonly calls = new Map<string, SimulatedCall>();
 
@@ -108,11 +108,6 @@ export class SimulatedTelephony implements TelephonyAdapter {
       return;
     }
     this.respond(call);
-  }
-
-  translateWebhook(body: unknown): UnifiedTelephonyEvent[] {
-    // The simulator already speaks the unified format.
-    return [UnifiedTelephonyEventSchema.parse(body)];
   }
 
   /** For tests and the demo: what the virtual callee heard (text mode) and said, and its line (voice mode). */

@@ -19,4 +19,3 @@ export {
   type SipTrunkConfig,
   type SipTrunkConfigInput,
 } from './presets';
-export { SipTrunkTelephony } from './sip-trunk-telephony';

@@ -1,9 +1,7 @@
 import type { Logger } from '../../logging/logger';
 import type { DialReceipt, InitiateCallRequest, TelephonyAdapter } from '../telephony-adapter';
-import type { UnifiedTelephonyEvent } from '../unified-event';
 import { VoximplantManagementApi } from './management-api';
 import type { VoximplantServiceAccount } from './service-account';
-import { translateVoximplantWebhook, VoximplantWebhookSchema } from './voximplant-events';
 import type { VoximplantSettings } from './voximplant-settings';
 
 /**
@@ -42,14 +40,6 @@ export class VoximplantTelephony implements TelephonyAdapter {
     if (!controlUrl) return; // never dialed from here and no reference: nothing to hang up
     await this.api.commandScenario(controlUrl, { command: 'hangup', call_id: callId, reason });
     this.controlUrls.delete(callId);
-  }
-
-  async deliverAssistantReply(): Promise<void> {
-    throw new Error('voximplant carries audio: replies are spoken through the media gateway');
-  }
-
-  translateWebhook(body: unknown): UnifiedTelephonyEvent[] {
-    return [translateVoximplantWebhook(VoximplantWebhookSchema.parse(body))];
   }
 
   async close(): Promise<void> {
