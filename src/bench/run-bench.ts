@@ -89,16 +89,15 @@ interface Variant {
 }
 
 const VARIANTS: Variant[] = [
-  { name: 'as built', description: 'sentence-streamed TTS; turn = one regular activity, eager dispatch; preemptive reply after 200 ms' },
+  { name: 'as built', description: 'sentence-streamed TTS; turn = one activity on the gateway\'s own task queue; preemptive reply after 200 ms' },
   { name: 'whole-reply TTS', description: 'TTS starts only when the model has finished the reply (REPLY_SPEECH=whole)', env: { REPLY_SPEECH: 'whole' } },
-  { name: 'local activity', description: 'the turn as a local activity (VOICE_TURN_ACTIVITY=local)', env: { VOICE_TURN_ACTIVITY: 'local' } },
   { name: 'no preemptive reply', description: 'STT and the model start only after the full 500 ms end-of-phrase silence (VAD_EARLY_SILENCE_MS=0)', env: { VAD_EARLY_SILENCE_MS: '0' } },
   { name: 'no eager dispatch', description: 'the Temporal server without eager activity execution: the worker polls for the turn activity', eagerActivities: false },
 ];
 
 /** Our settings only, so the parent's shell (a .env, real keys) cannot leak into a benchmark process. */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const ours = /^(OPENAI_|TELEPHONY_|TEMPORAL_|GOOGLE_|API_|MEDIA_|RESULTS_|VAD_|CALL_|MAX_CONCURRENT|REPLY_SPEECH|VOICE_TURN|AUDIO_STORE|PUBLIC_BASE_URL|SYSTEM_PROMPT|DIALOG_|LOG_LEVEL|NODE_ENV|PORT$)/;
+  const ours = /^(OPENAI_|TELEPHONY_|TEMPORAL_|GOOGLE_|API_|MEDIA_|RESULTS_|VAD_|CALL_|MAX_CONCURRENT|REPLY_SPEECH|PUBLIC_BASE_URL|SYSTEM_PROMPT|DIALOG_|LOG_LEVEL|NODE_ENV|PORT$)/;
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (!ours.test(key)) env[key] = value;
   return { ...env, NODE_ENV: 'development', LOG_LEVEL: 'warn', ...extra };
@@ -300,7 +299,6 @@ async function main() {
       PUBLIC_BASE_URL: apiUrl,
       MAX_CONCURRENT_CALLS: '1000',
       RESULTS_CSV_PATH: resultsCsvPath,
-      AUDIO_STORE_DIR: path.join(work, 'audio'),
       ...(args.maxTurns ? { CALL_MAX_TURNS: String(args.maxTurns) } : {}),
       ...env,
     });

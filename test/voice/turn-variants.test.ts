@@ -1,19 +1,18 @@
 import type { CallSession } from '../../src/domain/call-session';
 import { startTestStack, type TestStack } from '../support/test-stack';
 
-// The simpler designs `npm run bench` compares the pipeline with are real settings, so they must work:
-// REPLY_SPEECH=whole voices each reply once the model has finished it, VOICE_TURN_ACTIVITY=local
-// runs the voice turn as a local activity. A call through both still talks to the end.
+// The simpler design `npm run bench` compares the pipeline with is a real setting, so it must work:
+// REPLY_SPEECH=whole voices each reply once the model has finished it. A call through it still talks to the end.
 const INTERESTED = '+79990000001';
 let t: TestStack;
 beforeAll(async () => {
-  t = await startTestStack({ env: { TELEPHONY_PROVIDER: 'simulated', REPLY_SPEECH: 'whole', VOICE_TURN_ACTIVITY: 'local' }, limits: { maxConversationSec: 90 } });
+  t = await startTestStack({ env: { TELEPHONY_PROVIDER: 'simulated', REPLY_SPEECH: 'whole' }, limits: { maxConversationSec: 90 } });
 }, 120_000);
 afterAll(async () => {
   await t?.stop();
 });
 
-test('whole-reply speech and a local-activity turn: each reply is voiced in one piece, the turn never goes through the task queue', async () => {
+test('whole-reply speech: each reply is voiced in one piece, and the turn runs on the gateway\'s own task queue', async () => {
   const callId = await t.placeCall(INTERESTED);
   const session: CallSession = await t.waitForEnd(callId);
   expect(session.status).toBe('completed');
@@ -29,8 +28,15 @@ test('whole-reply speech and a local-activity turn: each reply is voiced in one 
   for (const turn of session.turn_metrics!) expect(turn.voice_to_voice_ms).toBeGreaterThan(turn.stt_ms! + turn.llm_ms!);
 
   const history = await t.stack.client.workflow.getHandle(callId).fetchHistory();
-  const scheduled = (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name] : []));
-  expect(scheduled).toContain('initiateCall');
-  expect(scheduled).not.toContain('hearAndReply');
-  expect((history.events ?? []).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length).toBeGreaterThanOrEqual(2);
+  const scheduled = (history.events ?? []).flatMap((e) => {
+    const attributes = e.activityTaskScheduledEventAttributes;
+    return attributes ? [{ type: attributes.activityType?.name, queue: attributes.taskQueue?.name }] : [];
+  });
+  const generalQueue = t.stack.config.env.TEMPORAL_TASK_QUEUE;
+  // Dialing stays on the general worker; every turn runs on the gateway that carries the call.
+  expect(scheduled.find((a) => a.type === 'initiateCall')?.queue).toBe(generalQueue);
+  const turns = scheduled.filter((a) => a.type === 'hearAndReply');
+  expect(turns.length).toBeGreaterThanOrEqual(2);
+  for (const turn of turns) expect(turn.queue).toBe(t.stack.gateway!.taskQueue);
+  expect(t.stack.gateway!.taskQueue).not.toBe(generalQueue);
 }, 150_000);
