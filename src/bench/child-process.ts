@@ -24,10 +24,12 @@ export async function startReadyChild(options: {
   probe?: (pid: number) => Promise<boolean>;
   logFile: string;
   timeoutMs?: number;
+  /** Working directory of the child (default: ours). */
+  cwd?: string;
 }): Promise<ReadyChild> {
   mkdirSync(path.dirname(options.logFile), { recursive: true });
   const log = createWriteStream(options.logFile, { flags: 'w' });
-  const child = spawn(process.execPath, [options.script, ...(options.args ?? [])], { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [options.script, ...(options.args ?? [])], { env: options.env, stdio: ['ignore', 'pipe', 'pipe'], ...(options.cwd ? { cwd: options.cwd } : {}) });
   child.stderr!.pipe(log, { end: false });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {

@@ -74,6 +74,10 @@ export const EnvSchema = z
     GOOGLE_SHEETS_SHEET_NAME: optionalText,
     GOOGLE_CREDENTIALS_JSON: optionalText.refine(isJson, 'is not valid JSON'),
     GOOGLE_CREDENTIALS_FILE: optionalText,
+    /** Sheets API root other than Google's public one (a Private Service Connect endpoint or a proxy). */
+    GOOGLE_SHEETS_API_URL: optionalText.pipe(z.url().optional()),
+    /** OAuth token endpoint other than https://oauth2.googleapis.com/token (with GOOGLE_SHEETS_API_URL). */
+    GOOGLE_OAUTH_TOKEN_URL: optionalText.pipe(z.url().optional()),
     /** The local results file, used when Google Sheets is not configured. */
     RESULTS_CSV_PATH: z.string().default('.data/results.csv'),
 

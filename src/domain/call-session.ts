@@ -54,6 +54,8 @@ export const CallSessionSchema = z.object({
   end_reason: z.string().nullable(),
   /** Set when the call waits for a free line (max concurrent calls reached). */
   queued: z.boolean(),
+  /** Voice calls: the media gateway that carried the call (MEDIA_GATEWAY_ID or its host name). */
+  media_gateway: z.string().nullable().optional(),
   /** Voice calls: answer -> greeting on the line. */
   greeting_ms: z.number().nullable().optional(),
   /** Voice calls: per-turn latencies. */

@@ -26,6 +26,8 @@ export function createResultsSink(config: AppConfig, logger: Logger): ResultsSin
       sheetName: config.env.GOOGLE_SHEETS_SHEET_NAME,
       credentials: config.googleServiceAccount,
       logger,
+      ...(config.env.GOOGLE_SHEETS_API_URL ? { rootUrl: config.env.GOOGLE_SHEETS_API_URL } : {}),
+      ...(config.env.GOOGLE_OAUTH_TOKEN_URL ? { tokenUrl: config.env.GOOGLE_OAUTH_TOKEN_URL } : {}),
     });
   }
   const path = config.env.RESULTS_CSV_PATH;

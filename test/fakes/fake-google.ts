@@ -41,7 +41,8 @@ export interface FailureMatcher {
   pathIncludes?: string;
 }
 
-export type FailureResponse = { status: number; body?: unknown; headers?: Record<string, string> } | 'drop-after-apply';
+/** `hold`: the request is never answered (a network that holds it; the client's deadline or death ends it). */
+export type FailureResponse = { status: number; body?: unknown; headers?: Record<string, string> } | 'drop-after-apply' | 'hold';
 
 export interface FakeGoogle {
   /** http://127.0.0.1:<port>: the Sheets API root. */
@@ -57,6 +58,8 @@ export interface FakeGoogle {
   /** The next request matching gets this response instead (or is applied and then its connection dropped). */
   failNext(matcher: FailureMatcher, response: FailureResponse): void;
   requests: RecordedRequest[];
+  /** Requests answered with `hold`: received, never answered, never applied. */
+  heldRequests: RecordedRequest[];
   /** POST /token calls, accepted or not. */
   readonly tokenRequests: number;
   /** Access tokens handed out. */
@@ -284,6 +287,7 @@ export async function startFakeGoogle(): Promise<FakeGoogle> {
   const tokens = new Map<string, string>(); // access token -> client_email
   const failures: { matcher: FailureMatcher; response: FailureResponse }[] = [];
   const requests: RecordedRequest[] = [];
+  const heldRequests: RecordedRequest[] = [];
   let tokenRequests = 0;
   let tokensIssued = 0;
   let nextSheetId = 0;
@@ -446,6 +450,10 @@ export async function startFakeGoogle(): Promise<FakeGoogle> {
       const url = new URL(path, 'http://127.0.0.1');
       if (method === 'POST' && url.pathname === '/token') tokenRequests += 1;
       const injected = takeFailure(method, readablePath);
+      if (injected === 'hold') {
+        heldRequests.push({ method, path: readablePath, authorization: req.headers.authorization });
+        return;
+      }
       if (injected !== undefined && injected !== 'drop-after-apply') {
         const defaultBody = url.pathname === '/token' ? { error: injected.status >= 500 ? 'internal_failure' : 'invalid_grant', error_description: 'injected failure' } : googleError(injected.status);
         send(res, injected.status, injected.body ?? defaultBody, injected.headers);
@@ -486,6 +494,7 @@ export async function startFakeGoogle(): Promise<FakeGoogle> {
     tokenUrl: `${url}/token`,
     spreadsheets,
     requests,
+    heldRequests,
     get tokenRequests() {
       return tokenRequests;
     },

@@ -156,6 +156,42 @@ test('the callee hangs up while the operator speaks: the words already said stay
   expect((await t.rows()).filter((row) => row.call_id === callId)).toHaveLength(1);
 }, 120_000);
 
+test('a provider hang-up mid-reply cancels the turn on the gateway: no reply frame reaches the callee after it, the history shows the turn cancelled, no fallback phrase', async () => {
+  const callId = await t.placeCall(INTERESTED);
+  const handle = t.stack.client.workflow.getHandle(callId);
+  await eventually(async () => userTurns(await handle.query(callSessionQuery)).length >= 2, 60_000);
+  const line = () => t.simulator().conversationOf(callId)!.line!;
+  const heardBefore = line().heard.length;
+  const voiced = (frames: Int16Array[]) => frames.filter((frame) => rms(frame) > 300).length;
+  await eventually(() => voiced(line().heard.slice(heardBefore)) >= 25, 20_000);
+  // Only the provider's event: the media stream stays open, so only the cancelled turn can stop the playback.
+  const event = await fetch(`${t.stack.api.url}/telephony/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-webhook-secret': TEST_WEBHOOK_SECRET },
+    body: JSON.stringify({ call_id: callId, event: 'hangup', timestamp: new Date().toISOString(), reason: 'callee hung up' }),
+  });
+  expect(event.status).toBe(200);
+  const session = await t.waitForEnd(callId);
+  const heardAtEnd = line().heard.length;
+  expect(line().closed).toBe(false);
+  await sleep(1500);
+  expect(voiced(line().heard.slice(heardAtEnd))).toBe(0);
+
+  const events = (await handle.fetchHistory()).events ?? [];
+  const turnIds = events.flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name === 'hearAndReply' ? [String(e.eventId)] : []));
+  const cancelRequested = events.filter((e) => turnIds.includes(String(e.activityTaskCancelRequestedEventAttributes?.scheduledEventId)));
+  const cancelled = events.filter((e) => turnIds.includes(String(e.activityTaskCanceledEventAttributes?.scheduledEventId)));
+  expect(cancelRequested).toHaveLength(1);
+  expect(cancelled).toHaveLength(1);
+
+  expect(session.end_reason).toBe('hangup');
+  const last = session.transcript.at(-1)!;
+  expect(last).toMatchObject({ speaker: 'assistant', interrupted: true });
+  expect(session.transcript.map((turn) => turn.text)).not.toContain(script.fallbackPhrase);
+  expect((await t.rows()).filter((row) => row.call_id === callId)).toHaveLength(1);
+  await t.simulator().hangUp(callId, 'test over');
+}, 120_000);
+
 test('a provider failure mid-turn is answered with the pre-synthesised fallback phrase; the line never goes silent', async () => {
   // Every attempt of the next speech-to-text request fails.
   t.stack.openai.emulator!.injectFault({ path: '/v1/audio/transcriptions', status: 500, times: 4 });

@@ -19,7 +19,9 @@ export function installHandlers(state: CallState): void {
   });
   setHandler(mediaAttachedSignal, (attached) => {
     // The first gateway to carry the call keeps it.
-    state.media ??= attached;
+    if (state.media) return;
+    state.media = attached;
+    session.media_gateway = attached.gatewayId;
   });
   setHandler(calleeHeardSignal, (heard) => {
     const turn = state.currentTurn;
