@@ -29,8 +29,10 @@ export async function* streamOperatorSentences(client: OpenAI, request: Operator
   );
   let buffer = '';
   let first = true;
+  let finishReason: string | null = null;
   for await (const chunk of stream) {
     buffer += chunk.choices[0]?.delta?.content ?? '';
+    finishReason = chunk.choices[0]?.finish_reason ?? finishReason;
     if (first) {
       const clause = firstClause(buffer);
       if (clause) {
@@ -47,7 +49,8 @@ export async function* streamOperatorSentences(client: OpenAI, request: Operator
     }
   }
   const rest = clean(buffer);
-  if (rest) yield rest;
+  // A reply cut by the token limit ends mid-sentence: that tail is never spoken (unless it is all there is).
+  if (rest && (finishReason !== 'length' || first)) yield rest;
 }
 
 /** The first clause of three words or more (with its trailing whitespace), when it is complete and ends before the first sentence does. */
