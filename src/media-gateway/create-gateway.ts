@@ -142,6 +142,7 @@ export async function createMediaGateway(deps: {
     tokenSecret: config.mediaTokenSecret,
     logger,
     handler,
+    draining: () => draining,
   });
   logger.info({ task_queue: taskQueue, sip: Boolean(sip) }, 'media gateway polling its own task queue');
 

@@ -18,6 +18,8 @@ export interface MediaCallHandler {
 }
 
 export interface MediaGatewayOptions {
+  /** True while the gateway drains (SIGTERM): /healthz answers 503 so a balancer sends no new calls. */
+  draining?: () => boolean;
   host?: string;
   /** 0 = any free port. */
   port: number;
@@ -58,7 +60,8 @@ export async function startMediaGateway(options: MediaGatewayOptions): Promise<M
         return;
       }
       if (req.url === '/healthz') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', calls: sessions.size }));
+        const draining = options.draining?.() ?? false;
+        res.writeHead(draining ? 503 : 200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: draining ? 'draining' : 'ok', calls: sessions.size }));
         return;
       }
       if (options.httpRoutes && (await options.httpRoutes(req, res))) return;

@@ -10,6 +10,8 @@ export function routeTemporalLogsTo(logger: Logger): void {
   if (holder.__callRuntimeInstalled) return;
   holder.__callRuntimeInstalled = true;
   Runtime.install({
+    // Our processes stop their workers themselves on SIGTERM (a gateway drains its calls first).
+    shutdownSignals: [],
     logger: new DefaultLogger('INFO', (entry) => {
       const target = holder.__callLogTarget;
       if (!target) return;

@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startReadyChild, type ReadyChild } from '../../src/bench/child-process';
+import { startRoundRobin } from '../../src/bench/round-robin';
 import { createLogger } from '../../src/logging/logger';
 import { startOpenAIEmulator, type OpenAIEmulator } from '../../src/openai/emulator';
 import { readCsvRows } from '../../src/results/csv-sink';
@@ -12,34 +12,6 @@ import { freePort, startDevServer, type DevServer } from '../../src/temporal/dev
 import { projectRoot } from '../../src/util/project-root';
 
 const dist = path.join(projectRoot(), 'dist/src');
-
-/** A round-robin TCP balancer: the one public URL in front of several media gateways. */
-export async function startRoundRobin(backends: () => number[]): Promise<{ port: number; close(): Promise<void> }> {
-  let next = 0;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const ports = backends();
-    if (ports.length === 0) return void client.destroy();
-    const port = ports[next++ % ports.length]!;
-    const upstream = net.connect(port, '127.0.0.1');
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-      socket.on('error', () => undefined); // a gateway that dies resets its connections
-    }
-    client.pipe(upstream).pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 export interface ClusterProcess extends ReadyChild {
   name: string;
@@ -52,6 +24,8 @@ export interface Cluster {
   emulator: OpenAIEmulator;
   apiUrl: string;
   apiKey: string;
+  /** Signs media tokens (to open a media connection as a provider would). */
+  mediaTokenSecret: string;
   taskQueue: string;
   csvPath: string;
   api: ClusterProcess;
@@ -166,6 +140,7 @@ export async function startCluster(options: { gateways: number; media: 'voice' |
       emulator,
       apiUrl,
       apiKey: secrets.api,
+      mediaTokenSecret: secrets.media,
       taskQueue,
       csvPath,
       api,

@@ -1,0 +1,48 @@
+import type { ReplyRequest } from './reply-model';
+import type { PhraseAudio, PhraseTranscript } from './speech-to-text';
+
+/** One piece of the operator's spoken answer: its words and their audio, in order. */
+export interface SpokenPiece {
+  text: string;
+  /** The operator said goodbye in this piece: the call ends after the answer. */
+  isGoodbye: boolean;
+  /** PCM16 mono at `sampleRate`, streamed as it is produced (starts before the piece is complete). */
+  audio: AsyncIterable<Int16Array>;
+  sampleRate: number;
+}
+
+export interface VoiceOperatorCapabilities {
+  /** One model hears the callee and speaks the answer (a realtime speech-to-speech session). */
+  speechToSpeech: boolean;
+  /** The session takes the callee's audio while it arrives (`pushAudio`), not only finished phrases. */
+  streamingInput: boolean;
+}
+
+/**
+ * The operator's voice on one call: what the callee said, and the spoken answer. Two shapes fit
+ * behind it: the cascade (`CascadeVoiceOperator`: SpeechToText -> ReplyModel -> TextToSpeech), and
+ * a realtime speech-to-speech model (one session per call, the callee's audio in, the answer's audio
+ * and text out). The media gateway opens a session when a call's media starts there and closes it
+ * when the media stops; the workflow and the activities never know which shape runs.
+ */
+export interface VoiceOperator {
+  readonly name: string;
+  readonly capabilities: VoiceOperatorCapabilities;
+  openSession(call: { callId: string }): VoiceOperatorSession;
+}
+
+export interface VoiceOperatorSession {
+  /** The callee's audio as it arrives on the line (sessions that listen all along; the cascade needs only phrases). */
+  pushAudio?(pcm: Int16Array, sampleRate: number): void;
+  /** What the callee said in one phrase ('' for noise). Failures throw `SpeechProviderError`. */
+  transcribe(phrase: PhraseAudio, options?: { signal?: AbortSignal }): Promise<PhraseTranscript>;
+  /**
+   * The operator's answer to the dialog so far, in speakable pieces with their audio: the first as
+   * early as it can be said, the rest right behind it. Aborting `request.signal` stops words and
+   * audio. A failure before the first piece throws `SpeechProviderError`.
+   */
+  respond(request: ReplyRequest): AsyncIterable<SpokenPiece>;
+  /** A given line word for word (greeting, re-prompt, fallback, goodbye). */
+  speak(text: string, options?: { signal?: AbortSignal }): SpokenPiece;
+  close(): Promise<void>;
+}
