@@ -9,7 +9,7 @@ import type { LineSpeaker, SpeakResult } from '../src/media-gateway/line-speaker
 import type { SipBridge } from '../src/media-gateway/sip-bridge';
 import { toActivityFailure } from '../src/speech-providers/activity-failure';
 import { isSpeechProviderError } from '../src/speech-providers/provider-error';
-import type { ReplyModel, SpeechToText } from '../src/speech-providers';
+import type { VoiceOperatorSession } from '../src/speech-providers/voice-operator';
 import { calleeHeardSignal } from '../workflows/definitions';
 
 export type { SpeakResult } from '../src/media-gateway/line-speaker';
@@ -18,14 +18,12 @@ export type { SpeakResult } from '../src/media-gateway/line-speaker';
 export interface MediaActivityDeps {
   pipeline: CallAudioPipeline;
   speaker: LineSpeaker;
-  stt: SpeechToText;
-  replyModel: ReplyModel;
+  /** The operator's voice session of each call whose media is on this gateway. */
+  sessions: (callId: string) => VoiceOperatorSession | null;
   client: Client;
   logger: Logger;
   /** Present when this gateway dials a SIP trunk. */
   sip?: SipBridge | null;
-  /** streamed: speak each piece as the model completes it; whole: speak the finished reply (REPLY_SPEECH). */
-  replySpeech: 'streamed' | 'whole';
 }
 
 export interface SpokenReply {
@@ -88,77 +86,72 @@ async function asMediaActivity<T>(pipeline: CallAudioPipeline, callId: string, r
 }
 
 export function createMediaActivities(deps: MediaActivityDeps) {
-  const { pipeline, speaker, stt, replyModel, client, logger } = deps;
+  const { pipeline, speaker, client, logger } = deps;
 
-  /** Speaks a line on this gateway's call; "no media here" and provider failures become typed Temporal failures. */
-  async function sayOnLine(callId: string, text: string, options: Parameters<LineSpeaker['say']>[2]): Promise<SpeakResult> {
-    try {
-      return await speaker.say(callId, text, options);
-    } catch (err) {
-      if (err instanceof Error && err.name === 'NoMediaSessionError') throw ApplicationFailure.nonRetryable(err.message, 'MediaLegGone');
-      throw toActivityFailure(err);
-    }
+  /** The operator's voice session of a call on this gateway; its absence means the media is not here (any more). */
+  function sessionOf(callId: string): VoiceOperatorSession {
+    const session = deps.sessions(callId);
+    if (!session) throw ApplicationFailure.nonRetryable(`call ${callId} has no media on this gateway`, 'MediaLegGone');
+    return session;
   }
 
-  /** The model's streamed answer, its first piece spoken as soon as it is complete and the rest queued right behind it. */
+  /** Typed Temporal failures for "no media here" and provider failures. */
+  function asFailure(err: unknown): Error {
+    if (err instanceof ApplicationFailure || err instanceof CancelledFailure) return err;
+    if (err instanceof Error && err.name === 'NoMediaSessionError') return ApplicationFailure.nonRetryable(err.message, 'MediaLegGone');
+    return toActivityFailure(err);
+  }
+
+  /**
+   * The operator's answer, piece by piece as the session produces it: the first piece goes on the
+   * line as soon as it exists, the later ones queue right behind it (no gap the callee could take
+   * for our end). A barge-in, a superseded phrase or a cancel stops words and audio at once.
+   */
   async function replyAndSpeak(callId: string, history: DialogTurn[], closingInstruction: string | undefined, signal: AbortSignal, answering?: string): Promise<SpokenReply | 'superseded'> {
+    const session = sessionOf(callId);
     const startedAt = performance.now();
-    const pieces: string[] = [];
-    let isGoodbye = false;
-    let llmMs = 0;
-    let firstPlayback: Promise<SpeakResult> | null = null;
     const stop = new AbortController();
     const onCancel = () => stop.abort();
     signal.addEventListener('abort', onCancel, { once: true });
-    const turn = randomUUID(); // the pipeline plays this reply's parts in order
-    const whole = deps.replySpeech === 'whole';
+    const turn = randomUUID(); // the pipeline plays this reply's pieces in order
+    const pieces: { text: string; playback: Promise<SpeakResult> }[] = [];
+    let isGoodbye = false;
+    let llmMs = 0;
     try {
       try {
-        for await (const piece of replyModel.streamReply({ history, ...(closingInstruction ? { closingInstruction } : {}), signal: stop.signal })) {
+        for await (const piece of session.respond({ history, ...(closingInstruction ? { closingInstruction } : {}), signal: stop.signal })) {
           isGoodbye ||= piece.isGoodbye;
-          if (piece.text === '') continue;
-          pieces.push(piece.text);
-          if (whole) continue; // spoken below, once the model has finished
-          if (!firstPlayback) {
+          if (piece.text === '' || stop.signal.aborted) continue;
+          const index = pieces.length;
+          if (index === 0) {
             llmMs = Math.round(performance.now() - startedAt);
             metrics.stage.observe({ stage: 'llm' }, llmMs / 1000);
-            firstPlayback = sayOnLine(callId, piece.text, { ...(answering ? { answering } : {}), part: { turn, index: 0 }, signal });
-            // A superseded reply stops the model at once, so the continued phrase is answered sooner.
-            firstPlayback.then((result) => result.superseded && stop.abort(), () => stop.abort());
           }
+          const playback = speaker.play(callId, piece, { ...(answering ? { answering } : {}), part: { turn, index }, onInterrupt: () => stop.abort() });
+          // A superseded or failed first piece stops the model at once, so the continued phrase is answered sooner.
+          if (index === 0) playback.then((result) => result.superseded && stop.abort(), () => stop.abort());
+          else playback.catch(() => undefined);
+          pieces.push({ text: piece.text, playback });
         }
       } catch (err) {
-        if (stop.signal.aborted && !firstPlayback) return signal.aborted ? { text: '', isGoodbye: false, interrupted: true, llmMs, firstSentence: NOT_PLAYED } : 'superseded';
-        if (!stop.signal.aborted) {
+        if (pieces.length === 0) {
+          if (stop.signal.aborted) return signal.aborted ? { text: '', isGoodbye: false, interrupted: true, llmMs, firstSentence: NOT_PLAYED } : 'superseded';
           metrics.errors.inc({ kind: 'llm' });
           logger.error({ call_id: callId, ...(isSpeechProviderError(err) ? err.describe() : { err_message: String(err) }) }, 'speech provider request failed');
-          // Once something was said the turn stands; before that, the caller decides.
-          if (!firstPlayback && (!whole || pieces.length === 0)) throw err;
+          throw err;
         }
+        // Once something is being said the turn stands: the rest is only cut.
+        if (!stop.signal.aborted) logger.error({ call_id: callId, ...(isSpeechProviderError(err) ? err.describe() : { err_message: String(err) }) }, 'speech provider request failed');
       }
-      if (whole && pieces.length > 0) {
-        llmMs = Math.round(performance.now() - startedAt);
-        metrics.stage.observe({ stage: 'llm' }, llmMs / 1000);
-        const spoken = await sayOnLine(callId, pieces.join(' '), { ...(answering ? { answering } : {}), part: { turn, index: 0 }, signal });
-        if (spoken.superseded) return 'superseded';
-        const said = spoken.playedMs === 0 ? '' : spoken.interrupted ? pieces[0]! : pieces.join(' ');
-        return { text: said, isGoodbye: isGoodbye && !spoken.interrupted, interrupted: spoken.interrupted, llmMs, firstSentence: spoken };
-      }
-      if (!firstPlayback) throw new Error('The model returned an empty operator reply');
-      // The rest is synthesised while the first piece plays, and queued right behind it on the line
-      // (no gap the callee could take for the end of our phrase); a barge-in or a cancel drops it unplayed.
-      const rest = stop.signal.aborted ? '' : pieces.slice(1).join(' ');
-      const restPlayback = rest === '' ? null : sayOnLine(callId, rest, { ...(answering ? { answering } : {}), part: { turn, index: 1 }, signal });
-      restPlayback?.catch(() => undefined);
-      const firstSentence = await firstPlayback;
+      if (pieces.length === 0) throw new Error('The model returned an empty operator reply');
+      const firstSentence = await pieces[0]!.playback;
       if (firstSentence.superseded) return 'superseded';
       let interrupted = firstSentence.interrupted;
-      let said = firstSentence.playedMs > 0 ? [pieces[0]!] : [];
-      if (restPlayback) {
-        // The first piece was said: a failure of the rest (the line went away) only cuts the reply.
-        const second = await restPlayback.catch(() => null);
-        if (!interrupted && second && second.playedMs > 0) said = pieces;
-        interrupted ||= second?.interrupted ?? true;
+      const said = firstSentence.playedMs > 0 ? [pieces[0]!.text] : [];
+      for (const later of pieces.slice(1)) {
+        const result = await later.playback.catch(() => null);
+        if (!interrupted && result && result.playedMs > 0) said.push(later.text);
+        interrupted ||= result?.interrupted ?? true;
       }
       return { text: said.join(' '), isGoodbye: isGoodbye && !interrupted, interrupted, llmMs, firstSentence };
     } finally {
@@ -169,7 +162,21 @@ export function createMediaActivities(deps: MediaActivityDeps) {
   return {
     /** A fixed phrase or a known line (greeting, re-prompt, fallback, goodbye) on the call's line. */
     async speakLine({ callId, text, cache }: { callId: string; text: string; cache: boolean }): Promise<SpeakResult> {
-      return asMediaActivity(pipeline, callId, (signal) => sayOnLine(callId, text, { cache, signal }));
+      return asMediaActivity(pipeline, callId, async (signal) => {
+        const session = sessionOf(callId);
+        const stop = new AbortController();
+        const onCancel = () => stop.abort();
+        signal.addEventListener('abort', onCancel, { once: true });
+        const speak = (line: string) => session.speak(line, { signal: stop.signal });
+        try {
+          const options = { onInterrupt: () => stop.abort() };
+          return await (cache ? speaker.sayFixed(callId, text, speak, options) : speaker.play(callId, speak(text), options));
+        } catch (err) {
+          throw asFailure(err);
+        } finally {
+          signal.removeEventListener('abort', onCancel);
+        }
+      });
     },
 
     /** At a limit: the model's short summary and goodbye, spoken as it is generated. */
@@ -180,8 +187,7 @@ export function createMediaActivities(deps: MediaActivityDeps) {
           if (reply === 'superseded') throw ApplicationFailure.nonRetryable('closing reply superseded', 'Superseded');
           return reply;
         } catch (err) {
-          if (err instanceof ApplicationFailure) throw err;
-          throw toActivityFailure(err);
+          throw asFailure(err);
         }
       });
     },
@@ -212,6 +218,7 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       const dispatchMs = handedOnAt === null ? null : Math.max(0, Math.round(performance.now() - handedOnAt));
       const timing = { dispatchMs, scheduleToStartMs };
       return asMediaActivity(pipeline, callId, async (signal) => {
+        const session = sessionOf(callId);
         const texts: string[] = [];
         let sttMs: number | null = null;
         for (const utteranceId of utteranceIds) {
@@ -219,7 +226,7 @@ export function createMediaActivities(deps: MediaActivityDeps) {
           if (!audio) throw ApplicationFailure.nonRetryable(`phrase ${utteranceId} of call ${callId} is not on this gateway`, 'MediaLegGone');
           const started = performance.now();
           try {
-            const transcript = await stt.transcribe(audio, { language: 'ru', signal });
+            const transcript = await session.transcribe(audio, { signal });
             sttMs = (sttMs ?? 0) + Math.round(performance.now() - started);
             if (transcript.text !== '') texts.push(transcript.text);
           } catch (err) {

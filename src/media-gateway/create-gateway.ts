@@ -10,6 +10,8 @@ import { dialRouteOf, type AppConfig } from '../config/env';
 import { fixedPhrases, loadCallScript } from '../dialog/call-script';
 import type { Logger } from '../logging/logger';
 import type { SpeechProviders } from '../speech-providers';
+import { CascadeVoiceOperator } from '../speech-providers/cascade-voice-operator';
+import type { VoiceOperator, VoiceOperatorSession } from '../speech-providers/voice-operator';
 import { SipUserAgent, sipUserAgentOptionsFromConfig } from '../telephony/sip';
 import { routeTemporalLogsTo } from '../temporal/runtime-logging';
 import { CallAudioPipeline, type CallMediaListener } from './call-audio-pipeline';
@@ -62,6 +64,9 @@ export async function createMediaGateway(deps: {
   const logger = deps.logger.child({ component: 'media-gateway', gateway_id: gatewayId });
   routeTemporalLogsTo(deps.logger);
   const vad: SileroModel = await loadSileroModel();
+  // The operator's voice: the cascade STT -> reply model -> TTS; one session per call while its media is here.
+  const operator: VoiceOperator = new CascadeVoiceOperator({ stt: providers.stt, replyModel: providers.replyModel, tts: providers.tts, replySpeech: config.env.REPLY_SPEECH });
+  const sessions = new Map<string, VoiceOperatorSession>();
   const pipeline = new CallAudioPipeline({
     vad,
     logger,
@@ -72,6 +77,7 @@ export async function createMediaGateway(deps: {
     },
     listener: {
       async onMediaStarted(callId) {
+        sessions.set(callId, operator.openSession({ callId }));
         await client.workflow.getHandle(callId).signal(mediaAttachedSignal, { taskQueue, gatewayId });
         logger.info({ call_id: callId, task_queue: taskQueue }, 'call media carried by this gateway');
         await deps.listener?.onMediaStarted?.(callId);
@@ -87,11 +93,18 @@ export async function createMediaGateway(deps: {
         await deps.listener?.onUtterance?.(callId, utterance);
       },
       onBargeIn: (callId) => deps.listener?.onBargeIn?.(callId),
-      onMediaStopped: (callId, reason) => deps.listener?.onMediaStopped?.(callId, reason),
+      onMediaStopped: (callId, reason) => {
+        const session = sessions.get(callId);
+        sessions.delete(callId);
+        session?.close().catch((err: unknown) => logger.warn({ call_id: callId, err: String(err) }, 'operator session did not close cleanly'));
+        deps.listener?.onMediaStopped?.(callId, reason);
+      },
     },
   });
-  const speaker = new LineSpeaker({ pipeline, tts: providers.tts, logger });
-  await speaker.prewarm(fixedPhrases(loadCallScript()));
+  const speaker = new LineSpeaker({ pipeline, logger });
+  const prewarmSession = operator.openSession({ callId: 'fixed-phrases' });
+  await speaker.prewarm(fixedPhrases(loadCallScript()), (text) => prewarmSession.speak(text));
+  await prewarmSession.close();
 
   // SIP trunks: the user agent lives here, next to the RTP it carries.
   let sip: SipBridge | null = null;
@@ -105,7 +118,7 @@ export async function createMediaGateway(deps: {
     connection: deps.connection,
     namespace: config.env.TEMPORAL_NAMESPACE,
     taskQueue,
-    activities: createMediaActivities({ pipeline, speaker, stt: providers.stt, replyModel: providers.replyModel, client, logger, sip, replySpeech: config.env.REPLY_SPEECH }),
+    activities: createMediaActivities({ pipeline, speaker, sessions: (callId) => sessions.get(callId) ?? null, client, logger, sip }),
     // Heartbeats reach the server at least this often, so a cancel (hang-up) reaches a turn within it.
     maxHeartbeatThrottleInterval: '500 milliseconds',
     defaultHeartbeatThrottleInterval: '500 milliseconds',
@@ -144,7 +157,7 @@ export async function createMediaGateway(deps: {
     handler,
     draining: () => draining,
   });
-  logger.info({ task_queue: taskQueue, sip: Boolean(sip) }, 'media gateway polling its own task queue');
+  logger.info({ task_queue: taskQueue, sip: Boolean(sip), operator: operator.name }, 'media gateway polling its own task queue');
 
   let closed = false;
   const stopWorkers = async () => {

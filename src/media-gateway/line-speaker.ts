@@ -1,10 +1,10 @@
 import type { Logger } from '../logging/logger';
 import { metrics } from '../metrics/metrics';
 import { isSpeechProviderError, SpeechProviderError } from '../speech-providers/provider-error';
-import type { TextToSpeech } from '../speech-providers/text-to-speech';
+import type { SpokenPiece } from '../speech-providers/voice-operator';
 import type { CallAudioPipeline, ReplyPart } from './call-audio-pipeline';
 
-/** How one line went onto the call. */
+/** How one piece of speech went onto the call. */
 export interface SpeakResult {
   interrupted: boolean;
   playedMs: number;
@@ -21,83 +21,75 @@ export interface SpeakResult {
   superseded: boolean;
 }
 
-export interface SpeakOptions {
-  /** A fixed phrase (greeting, fallback, re-prompt): synthesised once and replayed from memory. */
-  cache?: boolean;
-  /** The callee utterance this line answers: if that phrase turns out unfinished, nothing is played. */
+export interface PlayOptions {
+  /** The callee utterance this piece answers: if that phrase turns out unfinished, nothing is played. */
   answering?: string;
-  /** A reply said in parts (first clause, then the rest): parts of one turn play in index order. */
+  /** A reply said in pieces: the pieces of one turn play in index order. */
   part?: ReplyPart;
-  /** Stops synthesis and playback (a cancelled turn). */
-  signal?: AbortSignal;
+  /** The callee talked over it (barge-in) or the call ended: stop producing the audio. */
+  onInterrupt?: () => void;
 }
 
 /**
- * Speaks text on a call of this gateway: TTS streamed straight onto the line as it is synthesised,
- * in the same process as the call's audio. Fixed phrases are synthesised ahead of the first call.
+ * Puts speech on a call of this gateway, in the same process as the call's audio: a piece's audio
+ * is played as it is produced (synthesis starts at once, even while the pipeline still waits to
+ * learn whether the callee's phrase is over). Fixed phrases are produced ahead of the first call
+ * and replayed from memory.
  */
 export class LineSpeaker {
   private readonly phraseCache = new Map<string, Int16Array[]>();
 
-  constructor(
-    private readonly deps: { pipeline: CallAudioPipeline; tts: TextToSpeech; logger: Logger },
-  ) {}
+  constructor(private readonly deps: { pipeline: CallAudioPipeline; logger: Logger }) {}
 
-  private keyOf(text: string): string {
-    return `${this.deps.tts.model}|${this.deps.tts.voice}|${text}`;
-  }
-
-  /** Synthesises fixed phrases (greeting …) ahead of the first call, so they play at once. */
-  async prewarm(texts: readonly string[]): Promise<void> {
+  /** Produces fixed phrases (greeting …) ahead of the first call, so they play at once. */
+  async prewarm(texts: readonly string[], speak: (text: string) => SpokenPiece): Promise<void> {
     for (const text of texts) {
-      if (this.phraseCache.has(this.keyOf(text))) continue;
+      if (this.phraseCache.has(text)) continue;
       try {
+        const piece = speak(text);
         const chunks: Int16Array[] = [];
-        for await (const chunk of this.deps.tts.synthesize(text)) chunks.push(chunk);
-        this.phraseCache.set(this.keyOf(text), chunks);
+        for await (const chunk of piece.audio) chunks.push(chunk);
+        this.phraseCache.set(text, chunks);
+        this.cacheRate = piece.sampleRate;
       } catch (err) {
-        const described = isSpeechProviderError(err) ? err.describe() : { err_message: String(err) };
-        this.deps.logger.error(described, 'speech provider request failed');
+        this.deps.logger.error(isSpeechProviderError(err) ? err.describe() : { err_message: String(err) }, 'speech provider request failed');
       }
     }
     this.deps.logger.info({ phrases: this.phraseCache.size }, 'fixed phrases pre-synthesised');
   }
 
-  /** Says `text` on the call; resolves when it was played or cut. Throws `SpeechProviderError` when synthesis failed before anything was played. */
-  async say(callId: string, text: string, options: SpeakOptions = {}): Promise<SpeakResult> {
-    const { tts, pipeline } = this.deps;
-    const startedAt = performance.now();
-    const cacheKey = this.keyOf(text);
-    const cached = options.cache ? this.phraseCache.get(cacheKey) : undefined;
-    const abort = new AbortController();
-    const onCancel = () => abort.abort();
-    options.signal?.addEventListener('abort', onCancel, { once: true });
-    let firstByteAt: number | null = cached ? startedAt : null;
-    const collected: Int16Array[] = [];
-    const phraseCache = this.phraseCache;
+  private cacheRate = 24000;
 
-    async function* audio(): AsyncGenerator<Int16Array> {
-      if (cached) {
-        yield* cached;
-        return;
-      }
-      for await (const chunk of tts.synthesize(text, { signal: abort.signal })) {
+  /** A fixed phrase from memory, or produced now (and kept) when it is not there yet. */
+  async sayFixed(callId: string, text: string, speak: (text: string) => SpokenPiece, options: PlayOptions = {}): Promise<SpeakResult> {
+    const cached = this.phraseCache.get(text);
+    if (cached) {
+      return this.play(callId, { text, isGoodbye: false, audio: fromMemory(cached), sampleRate: this.cacheRate }, options, true);
+    }
+    const piece = speak(text);
+    const kept: Int16Array[] = [];
+    const cache = this.phraseCache;
+    const result = await this.play(callId, { ...piece, audio: keeping(piece.audio, kept, () => cache.set(text, kept)) }, options);
+    return result;
+  }
+
+  /** Plays one piece whose audio is being produced; resolves when it was played or cut. Throws `SpeechProviderError` when its audio failed before anything was played. */
+  async play(callId: string, piece: SpokenPiece, options: PlayOptions = {}, fromCache = false): Promise<SpeakResult> {
+    const startedAt = performance.now();
+    let firstByteAt: number | null = fromCache ? startedAt : null;
+    async function* timed(): AsyncGenerator<Int16Array> {
+      for await (const chunk of piece.audio) {
         firstByteAt ??= performance.now();
-        if (options.cache) collected.push(chunk);
         yield chunk;
       }
-      if (options.cache) phraseCache.set(cacheKey, collected);
     }
-
     try {
-      // Synthesis starts now, even while the pipeline still waits to learn whether the phrase is over.
-      const result = await pipeline.play(callId, startEagerly(audio()), tts.capabilities.sampleRate, {
-        onInterrupt: () => abort.abort(),
+      const result = await this.deps.pipeline.play(callId, startEagerly(timed()), piece.sampleRate, {
+        ...(options.onInterrupt ? { onInterrupt: options.onInterrupt } : {}),
         ...(options.answering !== undefined ? { answering: options.answering } : {}),
         ...(options.part !== undefined ? { part: options.part } : {}),
       });
-      if (result.superseded) abort.abort();
-      if (!cached && firstByteAt !== null) metrics.stage.observe({ stage: 'tts_first_byte' }, (firstByteAt - startedAt) / 1000);
+      if (!fromCache && firstByteAt !== null) metrics.stage.observe({ stage: 'tts_first_byte' }, (firstByteAt - startedAt) / 1000);
       return {
         interrupted: result.interrupted,
         playedMs: result.playedMs,
@@ -115,11 +107,22 @@ export class LineSpeaker {
         throw err;
       }
       if (err instanceof Error && err.name === 'NoMediaSessionError') throw err;
-      throw new SpeechProviderError({ kind: 'unknown', stage: 'TTS', provider: tts.provider, message: `TTS failed: ${String(err)}`, retryable: false, cause: err });
-    } finally {
-      options.signal?.removeEventListener('abort', onCancel);
+      throw new SpeechProviderError({ kind: 'unknown', stage: 'TTS', provider: 'unknown', message: `speech failed: ${String(err)}`, retryable: false, cause: err });
     }
   }
+}
+
+async function* fromMemory(chunks: Int16Array[]): AsyncGenerator<Int16Array> {
+  yield* chunks;
+}
+
+/** Passes audio on and keeps a copy; `done` runs when the whole stream was read. */
+async function* keeping(source: AsyncIterable<Int16Array>, kept: Int16Array[], done: () => void): AsyncGenerator<Int16Array> {
+  for await (const chunk of source) {
+    kept.push(chunk);
+    yield chunk;
+  }
+  done();
 }
 
 /** Starts pulling the first item at once (not when the consumer first asks), then passes everything on. */

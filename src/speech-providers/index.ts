@@ -45,3 +45,5 @@ export function createOpenAISpeechProviders(client: OpenAI, config: AppConfig): 
     classifier: new OpenAICallClassifier({ client, model: env.OPENAI_CLASSIFIER_MODEL, timeoutMs }),
   };
 }
+export type { SpokenPiece, VoiceOperator, VoiceOperatorSession } from './voice-operator';
+export { CascadeVoiceOperator } from './cascade-voice-operator';
