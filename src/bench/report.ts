@@ -40,6 +40,10 @@ export interface BenchReport {
   levels: MeasuredLevel[];
   largestSustained: number | null;
   variants: MeasuredVariant[];
+  /** The same number of calls through one gateway and through two behind one address. */
+  gatewayComparison?: { calls: number; one: MeasuredLevel; two: MeasuredLevel } | null;
+  /** The run this one replaced (the committed report at the time), for comparison. */
+  previous?: { generatedAt: string; largestSustained: number | null; levels: Pick<MeasuredLevel, 'calls' | 'summary' | 'result'>[] } | null;
   targets: TargetCheck[];
 }
 
@@ -122,6 +126,54 @@ export function renderMarkdown(report: BenchReport): string {
   out();
   out('CPU % is of one core over the whole run of the level (this machine has ' + machine.cores + '), children included (eSpeak NG runs of the emulator and the callees). MB per call = (peak RSS of api + worker + media gateway - their idle warm RSS) / calls.');
   out();
+  if (report.gatewayComparison) {
+    const { calls, one, two } = report.gatewayComparison;
+    out(`## One gateway or two (${calls} calls)`);
+    out();
+    out('Two media gateway processes behind one round-robin address (each a Temporal worker on its own task queue; calls land on either), against the same number of calls through one gateway.');
+    out();
+    out('| gateways | completed | rows ok | sustained | v2v p50 | v2v p95 | own overhead p95 | greeting p95 | underruns | gateway event-loop lag p99 (worst) | CPU % per gateway | our MB per call |');
+    out('|---|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const [label, level] of [['1', one], ['2', two]] as const) {
+      const gateways = Object.entries(level.result.processes).filter(([name]) => name.startsWith('media gateway'));
+      out(
+        `| ${label} | ${level.result.completed}/${calls} | ${level.result.resultRowsOk}/${calls} | ${level.sustained ? 'yes' : `no: ${level.notSustained.join('; ')}`} | ${ms(level.summary.voiceToVoice.p50)} | ${ms(level.summary.voiceToVoice.p95)} | ${ms(level.summary.ownOverhead.p95)} | ${ms(level.summary.greeting.p95)} | ${level.result.playback.underruns} | ${level.result.gatewayRuntime.eventLoopLagP99Ms} | ${gateways.map(([, f]) => f.cpuPercent).join(' + ')} | ${level.result.serviceMbPerCall ?? '-'} |`,
+      );
+    }
+    out();
+  }
+  if (report.previous) {
+    const prev = report.previous;
+    const at = (levels: Pick<MeasuredLevel, 'calls' | 'summary' | 'result'>[], calls: number) => levels.find((l) => l.calls === calls);
+    const row = (name: string, calls: number, pick: (l: Pick<MeasuredLevel, 'calls' | 'summary' | 'result'>) => number | null | undefined, unit = 'ms') => {
+      const before = at(prev.levels, calls);
+      const now = at(report.levels, calls);
+      const b = before ? pick(before) : null;
+      const n = now ? pick(now) : null;
+      const delta = b !== null && b !== undefined && n !== null && n !== undefined ? Math.round((n - b) * 10) / 10 : null;
+      out(`| ${name} at ${calls} calls | ${b ?? '-'} ${unit} | ${n ?? '-'} ${unit} | ${delta === null ? '-' : `${delta > 0 ? '+' : ''}${delta} ${unit}`} |`);
+    };
+    out(`## Compared with the previous run (${prev.generatedAt})`);
+    out();
+    out('| figure | previous | this run | change |');
+    out('|---|---|---|---|');
+    row('voice-to-voice p95', 3, (l) => l.summary.voiceToVoice.p95);
+    row('voice-to-voice p95', 30, (l) => l.summary.voiceToVoice.p95);
+    row('own overhead p95', 3, (l) => l.summary.ownOverhead.p95);
+    row('own overhead p95', 50, (l) => l.summary.ownOverhead.p95);
+    row('greeting p95', 3, (l) => l.summary.greeting.p95);
+    row('greeting p95', 50, (l) => l.summary.greeting.p95);
+    row('Temporal dispatch p95', 50, (l) => l.summary.stages.temporal_dispatch.p95);
+    row('playback underruns', 30, (l) => l.result.playback.underruns, '');
+    row('playback underruns', 50, (l) => l.result.playback.underruns, '');
+    row('our MB per call', 50, (l) => l.result.serviceMbPerCall, 'MB');
+    for (const name of ['api', 'worker', 'media gateway']) {
+      row(`${name} CPU % per call`, 50, (l) => (l.result.processes[name] ? Math.round((l.result.processes[name]!.cpuPercent / l.calls) * 100) / 100 : null), '%');
+      row(`${name} peak MB`, 50, (l) => l.result.processes[name]?.peakRssMb, 'MB');
+    }
+    out(`| largest concurrency sustained | ${prev.largestSustained ?? '-'} | ${report.largestSustained ?? '-'} | |`);
+    out();
+  }
   if (report.variants.length > 0) {
     out('## Compared designs (same invocation, ' + report.variants[0]!.calls + ' calls each, 3 at a time)');
     out();

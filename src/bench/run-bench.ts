@@ -10,6 +10,7 @@ import { freePort, startDevServer, type DevServer } from '../temporal/dev-server
 import { projectRoot } from '../util/project-root';
 import { renderChart } from './chart';
 import { startReadyChild, type ReadyChild } from './child-process';
+import { startRoundRobin } from './round-robin';
 import { ProcessSampler } from './process-sampler';
 import { renderMarkdown, type BenchReport, type MeasuredLevel, type MeasuredVariant, type TargetCheck } from './report';
 import { runLevel, summarizeLevel, type LevelResult, type LevelTarget } from './run-level';
@@ -33,6 +34,8 @@ const ArgsSchema = z.object({
   maxTurns: z.number().int().min(1).max(50).optional(),
   /** One call, a few turns, no variants: the test suite runs this so the benchmark cannot rot. */
   smoke: z.boolean().default(false),
+  /** This many calls once more with two gateways behind one address, reported side by side with one (0 = not). */
+  twoGatewaysAt: z.number().int().min(0).max(500).default(50),
 });
 type BenchArgs = z.infer<typeof ArgsSchema>;
 
@@ -61,15 +64,21 @@ function parseArgs(argv: string[]): BenchArgs {
       case 'no-variants':
         raw.variants = false;
         break;
+      case 'two-gateways-at':
+        raw.twoGatewaysAt = Number(value);
+        break;
+      case 'no-two-gateways':
+        raw.twoGatewaysAt = 0;
+        break;
       case 'smoke':
         raw.smoke = true;
         break;
       default:
-        throw new Error(`unknown option --${flag} (options: --profile fast|typical|slow, --levels 1,3,10, --no-find-max, --no-variants, --variant-rounds N, --max-turns N, --out DIR, --smoke, --rerender FILE.json)`);
+        throw new Error(`unknown option --${flag} (options: --profile fast|typical|slow, --levels 1,3,10, --no-find-max, --no-variants, --variant-rounds N, --max-turns N, --two-gateways-at N, --no-two-gateways, --out DIR, --smoke, --rerender FILE.json)`);
     }
   }
   const args = ArgsSchema.parse(raw);
-  return args.smoke ? { ...args, levels: [1], findMax: false, variants: false, maxTurns: args.maxTurns ?? 2, profile: raw.profile ? args.profile : 'fast' } : args;
+  return args.smoke ? { ...args, levels: [1], findMax: false, variants: false, twoGatewaysAt: 0, maxTurns: args.maxTurns ?? 2, profile: raw.profile ? args.profile : 'fast' } : args;
 }
 
 /** Talking personas only, in turn (suffix rules of the simulator): every call is a real conversation. */
@@ -121,6 +130,16 @@ function whyNotSustained(level: LevelResult, v2vP95: number | null): string[] {
   if (level.playback.resyncs > 0) problems.push(`playback fell > 200 ms behind ${level.playback.resyncs} times`);
   if (v2vP95 === null || v2vP95 > SPEC_V2V_LIMIT_MS) problems.push(`voice-to-voice p95 ${v2vP95 ?? '-'} ms > ${SPEC_V2V_LIMIT_MS}`);
   return problems;
+}
+
+/** The figures of the run this one replaces (the committed report), to compare with. */
+function previousRun(file: string): BenchReport['previous'] {
+  try {
+    const old = JSON.parse(readFileSync(file, 'utf8')) as BenchReport;
+    return { generatedAt: old.generatedAt, largestSustained: old.largestSustained, levels: old.levels.map((l) => ({ calls: l.calls, summary: l.summary, result: l.result })) };
+  } catch {
+    return null;
+  }
 }
 
 /** Several measured rounds as one sample (variants). */
@@ -178,8 +197,10 @@ function checkTargets(levels: MeasuredLevel[]): TargetCheck[] {
   };
   latency('voice-to-voice p95', 3, 1500, 'v2v', (l) => l.summary.voiceToVoice.p95);
   latency('voice-to-voice p95', 30, 1800, 'v2v', (l) => l.summary.voiceToVoice.p95);
-  latency('own overhead p95', 3, 60, 'overhead', (l) => l.summary.ownOverhead.p95);
+  latency('own overhead p95', 3, 40, 'overhead', (l) => l.summary.ownOverhead.p95);
   latency('own overhead p95', 50, 100, 'overhead', (l) => l.summary.ownOverhead.p95);
+  const largest = Math.max(0, ...levels.filter((l) => l.sustained).map((l) => l.calls));
+  checks.push({ name: 'calls sustained by one gateway', target: '>= 50', measured: `${largest}`, met: largest >= 50, ...(largest >= 50 ? {} : { missedBy: `${50 - largest} calls` }) });
   const upTo50 = levels.filter((l) => l.calls <= 50);
   const worstGreeting = upTo50.map((l) => ({ calls: l.calls, p95: l.summary.greeting.p95 ?? Infinity })).sort((a, b) => b.p95 - a.p95)[0];
   if (worstGreeting) {
@@ -232,6 +253,7 @@ async function main() {
     const file = path.resolve(process.argv[rerender + 1] ?? '');
     const report = JSON.parse(readFileSync(file, 'utf8')) as BenchReport;
     report.targets = checkTargets(report.levels);
+    report.gatewayComparison ??= null;
     writeReport(report, file.replace(/\.json$/, ''));
     process.stdout.write(`Re-rendered ${file.replace(/\.json$/, '')}.md and .svg\n`);
     return;
@@ -274,15 +296,19 @@ async function main() {
   const providerUrl = String(provider.ready.provider_url);
 
   /**
-   * Our service as it is deployed (docker-compose, Render): the API, the worker and the media
-   * gateway, each started from its production entry point in a process of its own.
+   * Our service as it is deployed (docker-compose, Render): the API, the worker and one or more media
+   * gateways (each also a Temporal worker on its own task queue, behind one round-robin address when
+   * there are several), each started from its production entry point in a process of its own.
    */
-  const startService = async (name: string, temporal: { dev: DevServer; client: Client }, emulatorUrl: string, env: Record<string, string> = {}) => {
+  const startService = async (name: string, temporal: { dev: DevServer; client: Client }, emulatorUrl: string, env: Record<string, string> = {}, gateways = 1) => {
     const slug = name.replace(/\W+/g, '-');
     const resultsCsvPath = path.join(work, `results-${slug}.csv`);
-    const [apiPort, gatewayPort] = [await freePort(), await freePort()];
+    const apiPort = await freePort();
+    const gatewayPorts: number[] = [];
+    for (let i = 0; i < gateways; i++) gatewayPorts.push(await freePort());
+    const balancer = gateways > 1 ? await startRoundRobin(() => gatewayPorts) : null;
     const apiUrl = `http://127.0.0.1:${apiPort}`;
-    const gatewayHttpUrl = `http://127.0.0.1:${gatewayPort}`;
+    const gatewayHttpUrls = gatewayPorts.map((port) => `http://127.0.0.1:${port}`);
     const shared = cleanEnv({
       TEMPORAL_ADDRESS: temporal.dev.address,
       TEMPORAL_TASK_QUEUE: TASK_QUEUE,
@@ -295,7 +321,7 @@ async function main() {
       API_AUTH_KEY: secrets.api,
       MEDIA_TOKEN_SECRET: secrets.media,
       API_PORT: String(apiPort),
-      MEDIA_GATEWAY_PORT: String(gatewayPort),
+      MEDIA_GATEWAY_PUBLIC_URL: `ws://127.0.0.1:${balancer?.port ?? gatewayPorts[0]}`,
       PUBLIC_BASE_URL: apiUrl,
       MAX_CONCURRENT_CALLS: '1000',
       RESULTS_CSV_PATH: resultsCsvPath,
@@ -303,25 +329,30 @@ async function main() {
       ...env,
     });
     const answers = (url: string) => async () => (await fetch(url, { signal: AbortSignal.timeout(1000) })).ok;
-    const part = (process: string, script: string, probe: (pid: number) => Promise<boolean>) =>
-      startReadyChild({ script: path.join(dist, script), env: shared, probe, logFile: path.join(work, `logs/${slug}-${process}.log`), timeoutMs: 120_000 });
-    const gateway = await part('gateway', 'media-gateway/main.js', answers(`${gatewayHttpUrl}/healthz`));
+    const part = (process: string, script: string, probe: (pid: number) => Promise<boolean>, extra: NodeJS.ProcessEnv = {}) =>
+      startReadyChild({ script: path.join(dist, script), env: { ...shared, ...extra }, probe, logFile: path.join(work, `logs/${slug}-${process}.log`), timeoutMs: 120_000 });
+    const gatewayChildren: Record<string, ReadyChild> = {};
+    for (const [i, port] of gatewayPorts.entries()) {
+      const label = gateways === 1 ? 'media gateway' : `media gateway ${i + 1}`;
+      gatewayChildren[label] = await part(`gateway-${i + 1}`, 'media-gateway/main.js', answers(`http://127.0.0.1:${port}/healthz`), { MEDIA_GATEWAY_PORT: String(port), MEDIA_GATEWAY_ID: `bench-${i + 1}` });
+    }
     const api = await part('api', 'api/main.js', answers(`${apiUrl}/healthz`));
     const worker = await part('worker', 'worker/main.js', async (pid) => {
       // Ready once this worker (identity "<pid>@host") polls the task queue.
       const { pollers } = await temporal.client.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: TASK_QUEUE }, taskQueueType: 1 });
       return (pollers ?? []).some((poller) => poller.identity?.startsWith(`${pid}@`));
     });
-    const children = { api, worker, 'media gateway': gateway };
+    const children: Record<string, ReadyChild> = { api, worker, ...gatewayChildren };
     return {
       apiUrl,
-      gatewayHttpUrl,
+      gatewayHttpUrls,
       resultsCsvPath,
       children,
       stop: async () => {
         await api.stop();
         await worker.stop();
-        await gateway.stop();
+        for (const gateway of Object.values(gatewayChildren)) await gateway.stop();
+        await balancer?.close();
       },
     };
   };
@@ -338,7 +369,7 @@ async function main() {
     sampler.start();
     const target: LevelTarget = {
       apiUrl: service.apiUrl,
-      gatewayHttpUrl: service.gatewayHttpUrl,
+      gatewayHttpUrls: service.gatewayHttpUrls,
       apiKey: secrets.api,
       providerUrl,
       providerApiKey: secrets.provider,
@@ -382,8 +413,38 @@ async function main() {
       }
       levels.sort((a, b) => a.calls - b.calls);
     }
+    if (args.twoGatewaysAt > 0 && !levels.some((l) => l.calls === args.twoGatewaysAt)) {
+      await measure(args.twoGatewaysAt);
+      levels.sort((a, b) => a.calls - b.calls);
+    }
     const sustained = levels.filter((l) => l.sustained).map((l) => l.calls);
     sampler.stop();
+
+    // The same number of calls with two gateways behind one address, on a fresh service.
+    let gatewayComparison: BenchReport['gatewayComparison'] = null;
+    if (args.twoGatewaysAt > 0) {
+      const calls = args.twoGatewaysAt;
+      out(`Two gateways: ${calls} calls through two media gateway processes behind one round-robin address`);
+      const svc = await startService('two gateways', main, String(emulator.ready.emulator_url), {}, 2);
+      const sampler2 = new ProcessSampler(new Map());
+      for (const [name, child] of Object.entries(svc.children)) sampler2.track(name, child.pid);
+      sampler2.start();
+      try {
+        const twoTarget: LevelTarget = { ...target, apiUrl: svc.apiUrl, gatewayHttpUrls: svc.gatewayHttpUrls, resultsCsvPath: svc.resultsCsvPath, sampler: sampler2, ourProcesses: Object.keys(svc.children), baselineRssMb: null };
+        await runLevel(twoTarget, { label: 'warm-up', calls: 3, rampMs: RAMP_MS, phoneFor });
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        twoTarget.baselineRssMb = Object.fromEntries(twoTarget.ourProcesses.map((name) => [name, sampler2.rssMb(name) ?? 0]));
+        const result = await runLevel(twoTarget, { label: `${calls} calls, two gateways`, calls, rampMs: RAMP_MS, phoneFor });
+        const summary = summarizeLevel(result);
+        const notSustained = whyNotSustained(result, summary.voiceToVoice.p95);
+        const two: MeasuredLevel = { calls, result, summary, sustained: notSustained.length === 0, notSustained };
+        gatewayComparison = { calls, one: levels.find((l) => l.calls === calls)!, two };
+        out(`  ${calls} calls on two gateways: v2v p50 ${summary.voiceToVoice.p50} / p95 ${summary.voiceToVoice.p95} ms, own overhead p95 ${summary.ownOverhead.p95} ms, underruns ${result.playback.underruns}, completed ${result.completed}/${calls}`);
+      } finally {
+        sampler2.stop();
+        await svc.stop();
+      }
+    }
 
     const variants: MeasuredVariant[] = [];
     if (args.variants) {
@@ -393,7 +454,7 @@ async function main() {
         const temporal = variant.eagerActivities === false ? await startDev(false) : main;
         const emu = variant.profile && variant.profile !== args.profile ? await startEmulator(variant.profile) : emulator;
         const svc = await startService(variant.name, temporal, String(emu.ready.emulator_url), variant.env);
-        const variantTarget: LevelTarget = { ...target, apiUrl: svc.apiUrl, gatewayHttpUrl: svc.gatewayHttpUrl, client: temporal.client, resultsCsvPath: svc.resultsCsvPath, baselineRssMb: null };
+        const variantTarget: LevelTarget = { ...target, apiUrl: svc.apiUrl, gatewayHttpUrls: svc.gatewayHttpUrls, client: temporal.client, resultsCsvPath: svc.resultsCsvPath, baselineRssMb: null };
         try {
           await runLevel(variantTarget, { label: 'warm-up', calls: 3, rampMs: RAMP_MS, phoneFor });
           const rounds: LevelResult[] = [];
@@ -427,6 +488,8 @@ async function main() {
       levels,
       largestSustained: sustained.length ? Math.max(...sustained) : null,
       variants,
+      gatewayComparison,
+      previous: previousRun(path.join(outDir, `${args.profile}.json`)),
       targets: checkTargets(levels),
     };
     const base = path.join(outDir, args.profile);

@@ -57,8 +57,8 @@ export interface LevelResult {
 
 export interface LevelTarget {
   apiUrl: string;
-  /** Where the playback counters are (the media gateway's /metrics). */
-  gatewayHttpUrl: string;
+  /** Where the playback counters are (each media gateway's /metrics; summed over the gateways). */
+  gatewayHttpUrls: string[];
   apiKey: string;
   providerUrl: string;
   providerApiKey: string;
@@ -81,6 +81,23 @@ interface PlaybackCounters {
   gcSeconds: number;
   majorGcs: number;
   gcBuckets: { le: number; cumulative: number }[];
+}
+
+/** The counters of every gateway added up (event-loop lag: the worst gateway's). */
+async function scrapeGateways(urls: string[]): Promise<PlaybackCounters> {
+  const all = await Promise.all(urls.map(scrapePlayback));
+  const addBuckets = (pick: (c: PlaybackCounters) => { le: number; cumulative: number }[]) =>
+    pick(all[0]!).map((bucket, i) => ({ le: bucket.le, cumulative: all.reduce((sum, c) => sum + (pick(c)[i]?.cumulative ?? 0), 0) }));
+  return {
+    underruns: all.reduce((sum, c) => sum + c.underruns, 0),
+    resyncs: all.reduce((sum, c) => sum + c.resyncs, 0),
+    lateness: addBuckets((c) => c.lateness),
+    lagP99Ms: Math.max(...all.map((c) => c.lagP99Ms)),
+    lagMaxMs: Math.max(...all.map((c) => c.lagMaxMs)),
+    gcSeconds: all.reduce((sum, c) => sum + c.gcSeconds, 0),
+    majorGcs: all.reduce((sum, c) => sum + c.majorGcs, 0),
+    gcBuckets: addBuckets((c) => c.gcBuckets),
+  };
 }
 
 async function scrapePlayback(gatewayHttpUrl: string): Promise<PlaybackCounters> {
@@ -244,7 +261,7 @@ function resultRows(csvPath: string, callIds: string[]): number {
 export async function runLevel(target: LevelTarget, options: { label: string; calls: number; rampMs: number; phoneFor: (index: number) => string }): Promise<LevelResult> {
   const startedAt = performance.now();
   const closeWindow = target.sampler.openWindow();
-  const playbackBefore = await scrapePlayback(target.gatewayHttpUrl);
+  const playbackBefore = await scrapeGateways(target.gatewayHttpUrls);
   const ids = await Promise.all(
     Array.from({ length: options.calls }, async (_, i) => {
       await new Promise((resolve) => setTimeout(resolve, i * options.rampMs));
@@ -253,7 +270,7 @@ export async function runLevel(target: LevelTarget, options: { label: string; ca
   );
   const sessions = await Promise.all(ids.map((id) => target.client.workflow.getHandle(id).result() as Promise<CallSession>));
   const wallSec = Math.round((performance.now() - startedAt) / 100) / 10;
-  const playbackAfter = await scrapePlayback(target.gatewayHttpUrl);
+  const playbackAfter = await scrapeGateways(target.gatewayHttpUrls);
   const processes = closeWindow();
 
   const callees = await Promise.all(ids.map((id) => calleeRecord(target, id)));
