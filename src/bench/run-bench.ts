@@ -85,7 +85,8 @@ function parseArgs(argv: string[]): BenchArgs {
 const PERSONA_SUFFIXES: Record<string, string> = { '0001': 'interested', '0005': 'not_interested', '0006': 'call_later', '0009': 'unclear' };
 const phoneFor = (index: number) => `+7999${String(index % 1000).padStart(3, '0')}${Object.keys(PERSONA_SUFFIXES)[index % 4]}`;
 const RAMP_MS = 100;
-const TASK_QUEUE = 'bench-calls';
+/** Each service started gets task queues of its own, so services sharing a Temporal server never take each other's calls. */
+const TASK_QUEUE_PREFIX = 'bench-calls';
 const MAX_SEARCH_CALLS = 200;
 const SPEC_V2V_LIMIT_MS = 2000;
 
@@ -302,6 +303,7 @@ async function main() {
    */
   const startService = async (name: string, temporal: { dev: DevServer; client: Client }, emulatorUrl: string, env: Record<string, string> = {}, gateways = 1) => {
     const slug = name.replace(/\W+/g, '-');
+    const taskQueue = `${TASK_QUEUE_PREFIX}-${slug}`;
     const resultsCsvPath = path.join(work, `results-${slug}.csv`);
     const apiPort = await freePort();
     const gatewayPorts: number[] = [];
@@ -311,7 +313,7 @@ async function main() {
     const gatewayHttpUrls = gatewayPorts.map((port) => `http://127.0.0.1:${port}`);
     const shared = cleanEnv({
       TEMPORAL_ADDRESS: temporal.dev.address,
-      TEMPORAL_TASK_QUEUE: TASK_QUEUE,
+      TEMPORAL_TASK_QUEUE: taskQueue,
       OPENAI_API_KEY: 'local-emulator-no-key',
       OPENAI_BASE_URL: emulatorUrl,
       TELEPHONY_PROVIDER: 'simulated',
@@ -339,7 +341,7 @@ async function main() {
     const api = await part('api', 'api/main.js', answers(`${apiUrl}/healthz`));
     const worker = await part('worker', 'worker/main.js', async (pid) => {
       // Ready once this worker (identity "<pid>@host") polls the task queue.
-      const { pollers } = await temporal.client.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: TASK_QUEUE }, taskQueueType: 1 });
+      const { pollers } = await temporal.client.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType: 1 });
       return (pollers ?? []).some((poller) => poller.identity?.startsWith(`${pid}@`));
     });
     const children: Record<string, ReadyChild> = { api, worker, ...gatewayChildren };
