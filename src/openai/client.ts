@@ -5,6 +5,7 @@ import OpenAI, {
   APIUserAbortError,
 } from 'openai';
 import type { Logger } from '../logging/logger';
+import type { ProviderErrorKind } from '../speech-providers/provider-error';
 
 /**
  * The one configured client of the official OpenAI SDK. Every OpenAI activity (STT, chat, TTS,
@@ -91,15 +92,8 @@ function quotaCodeIn(body: string): boolean {
   }
 }
 
-export type OpenAIErrorKind =
-  | 'rate_limited'
-  | 'timeout'
-  | 'server_error'
-  | 'connection'
-  | 'bad_request'
-  | 'auth'
-  | 'quota'
-  | 'unknown';
+/** The provider-neutral kinds an OpenAI error can be (never `bad_output` / `cancelled`: those are decided above). */
+export type OpenAIErrorKind = Exclude<ProviderErrorKind, 'bad_output' | 'cancelled'>;
 
 export interface OpenAIErrorDescription {
   kind: OpenAIErrorKind;

@@ -1,5 +1,4 @@
-import { ApplicationFailure } from '@temporalio/common';
-import { Duration } from '@temporalio/common';
+import { ApplicationFailure, type Duration } from '@temporalio/common';
 import { isSpeechProviderError, PROVIDER_REJECTED, PROVIDER_UNAVAILABLE } from './provider-error';
 
 /**
@@ -12,7 +11,7 @@ export function toActivityFailure(err: unknown): ApplicationFailure {
     const message = err instanceof Error ? err.message : String(err);
     return ApplicationFailure.create({ message, type: PROVIDER_REJECTED, nonRetryable: true });
   }
-  const nextRetryDelay: Duration | undefined = err.retryAfterMs !== undefined ? Math.min(err.retryAfterMs, 60_000) : undefined;
+  const nextRetryDelay: Duration | undefined = err.retryAfterMs !== undefined && err.retryAfterMs > 0 ? Math.min(err.retryAfterMs, 60_000) : undefined;
   return ApplicationFailure.create({
     message: err.message,
     type: err.retryable ? PROVIDER_UNAVAILABLE : PROVIDER_REJECTED,

@@ -1,4 +1,4 @@
-import { APIError } from 'openai';
+import { APIError, APIUserAbortError } from 'openai';
 import { describeOpenAIError, isRetryableOpenAIError } from '../../openai/client';
 import { SpeechProviderError, type SpeechStage } from '../provider-error';
 
@@ -9,11 +9,14 @@ export const OPENAI = 'openai';
 export function fromOpenAIError(stage: SpeechStage, err: unknown): SpeechProviderError {
   if (err instanceof SpeechProviderError) return err;
   const described = describeOpenAIError(err);
+  // A caller's abort (barge-in, hang-up) is a cancellation, not a provider fault; anything that is
+  // not an API error is output we could not use (bad JSON, schema mismatch, empty reply).
+  const kind = described.kind !== 'unknown' ? described.kind : err instanceof APIUserAbortError ? 'cancelled' : err instanceof APIError ? 'unknown' : 'bad_output';
   return new SpeechProviderError({
-    kind: described.kind,
+    kind,
     stage,
     provider: OPENAI,
-    message: `${stage} failed (${described.kind}): ${described.message}`,
+    message: `${stage} failed (${kind}): ${described.message}`,
     retryable: isRetryableOpenAIError(err),
     ...(described.status !== undefined ? { status: described.status } : {}),
     ...retryAfter(err),
