@@ -100,8 +100,8 @@ export function renderMarkdown(report: BenchReport): string {
   out(
     'Endpointing wait = the callee\'s true end of speech -> the phrase handed on: the VAD\'s lag in seeing the end plus the silence waited (' +
       'the early pause when preemptive replies are on; the rest of the 500 ms runs alongside STT and the model). ' +
-      'Temporal dispatch = phrase handed on by the gateway -> the turn activity running (audio store write, signal, workflow task, activity start). ' +
-      'Other own overhead = the rest of voice-to-voice outside the provider stages: gateway hops, TTS request to the gateway, resampling, G.711 encoding, pacing, WebSocket.',
+      'Temporal dispatch = phrase handed on by the gateway -> the turn activity running on that gateway (signal, workflow task, activity dispatch to the gateway\'s own queue). ' +
+      'Other own overhead = the rest of voice-to-voice outside the provider stages: resampling, G.711 encoding, pacing, WebSocket (the whole turn runs in the gateway process).',
   );
   out();
   out('## Playback, Temporal and processes');

@@ -21,12 +21,12 @@ export interface TurnSample {
   sttMs: number | null;
   llmMs: number | null;
   ttsFirstByteMs: number | null;
-  /** Phrase handed on -> turn activity running (audio store, signal, workflow task, activity dispatch). */
+  /** Phrase handed on -> turn activity running on the gateway (signal, workflow task, activity dispatch). */
   dispatchMs: number | null;
   scheduleToStartMs: number | null;
   /** Voice-to-voice minus endpointing, STT, LLM and TTS first byte: what our own code and hops cost. */
   overheadMs: number | null;
-  /** Own overhead outside the Temporal dispatch: gateway hops, audio store, encoding, pacing. */
+  /** Own overhead outside the Temporal dispatch: resampling, encoding, pacing. */
   otherOverheadMs: number | null;
 }
 
