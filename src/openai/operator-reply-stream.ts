@@ -50,7 +50,8 @@ export async function* streamOperatorSentences(client: OpenAI, request: Operator
   }
   const rest = clean(buffer);
   // A reply cut by the token limit ends mid-sentence: that tail is never spoken (unless it is all there is).
-  if (rest && (finishReason !== 'length' || first)) yield rest;
+  // An aborted stream ends quietly: its unfinished buffer was never said.
+  if (rest && !request.signal?.aborted && (finishReason !== 'length' || first)) yield rest;
 }
 
 /** The first clause of three words or more (with its trailing whitespace), when it is complete and ends before the first sentence does. */

@@ -39,6 +39,7 @@ export class CascadeVoiceOperator implements VoiceOperator {
         let goodbye = false;
         let first = replySpeech === 'streamed';
         for await (const piece of replyModel.streamReply(request)) {
+          if (request.signal?.aborted) return; // cut words are not an answer
           goodbye ||= piece.isGoodbye;
           if (piece.text === '') continue;
           if (first) {
@@ -48,6 +49,7 @@ export class CascadeVoiceOperator implements VoiceOperator {
           }
           texts.push(piece.text);
         }
+        if (request.signal?.aborted) return;
         if (texts.length > 0) yield voice(texts.join(' '), goodbye, request.signal);
         else if (goodbye) yield { text: '', isGoodbye: true, audio: emptyAudio(), sampleRate: tts.capabilities.sampleRate };
       },
