@@ -1,4 +1,5 @@
-import type { LevelResult, LevelSummary } from './run-level';
+import type { HangUpResult, LevelResult, LevelSummary } from './run-level';
+import type { Distribution } from './stats';
 
 export interface MeasuredLevel {
   calls: number;
@@ -42,6 +43,8 @@ export interface BenchReport {
   variants: MeasuredVariant[];
   /** The same number of calls through one gateway and through two behind one address. */
   gatewayComparison?: { calls: number; one: MeasuredLevel; two: MeasuredLevel } | null;
+  /** Callees that hung up mid-reply: how long the operator's voice still reached them. */
+  hangUps?: (HangUpResult & { summary: Distribution; measuredBy?: string }) | null;
   /** The run this one replaced (the committed report at the time), for comparison. */
   previous?: { generatedAt: string; largestSustained: number | null; levels: Pick<MeasuredLevel, 'calls' | 'summary' | 'result'>[] } | null;
   targets: TargetCheck[];
@@ -140,6 +143,19 @@ export function renderMarkdown(report: BenchReport): string {
         `| ${label} | ${level.result.completed}/${calls} | ${level.result.resultRowsOk}/${calls} | ${level.sustained ? 'yes' : `no: ${level.notSustained.join('; ')}`} | ${ms(level.summary.voiceToVoice.p50)} | ${ms(level.summary.voiceToVoice.p95)} | ${ms(level.summary.ownOverhead.p95)} | ${ms(level.summary.greeting.p95)} | ${level.result.playback.underruns} | ${level.result.gatewayRuntime.eventLoopLagP99Ms} | ${gateways.map(([, f]) => f.cpuPercent).join(' + ')} | ${level.result.serviceMbPerCall ?? '-'} |`,
       );
     }
+    out();
+  }
+  if (report.hangUps) {
+    const h = report.hangUps;
+    out(`## Hang-up mid-reply (${h.calls} calls)`);
+    out();
+    out('The callee hangs up 600 ms into the operator\'s answer. Only the provider\'s hang-up event goes out and the media stream stays open, so the callee\'s ear hears whatever the gateway still plays: the event reaches the API, the workflow cancels the turn, and the cancel reaches the gateway with a heartbeat of the turn activity (sent at most every 500 ms), which cuts the playback. When the provider closes the media stream as well (as Voximplant\'s scenario and a SIP BYE do), the gateway stops the playback itself at once.');
+    out();
+    if (h.measuredBy) out(`Measured separately, by \`${h.measuredBy}\`.`);
+    if (h.measuredBy) out();
+    out('| operator voice heard after the hang-up event p50 / p95 / max (ms) | samples | turn activities cancelled (hang-ups and superseded phrases) | replies already over at the hang-up |');
+    out('|---|---|---|---|');
+    out(`| ${ms(h.summary.p50)} / ${ms(h.summary.p95)} / ${ms(h.summary.max)} | ${h.summary.n} | ${h.cancelledTurns} | ${h.replyAlreadyOver} |`);
     out();
   }
   if (report.previous) {

@@ -11,9 +11,11 @@ import { projectRoot } from '../util/project-root';
 import { renderChart } from './chart';
 import { startReadyChild, type ReadyChild } from './child-process';
 import { startRoundRobin } from './round-robin';
+import { distribution } from './stats';
 import { ProcessSampler } from './process-sampler';
 import { renderMarkdown, type BenchReport, type MeasuredLevel, type MeasuredVariant, type TargetCheck } from './report';
-import { runLevel, summarizeLevel, type LevelResult, type LevelTarget } from './run-level';
+import { runHangUps, runLevel, summarizeLevel, type LevelResult, type LevelTarget } from './run-level';
+import { LINE_OPEN_AFTER_HANGUP_MS } from '../telephony/simulated/callee-behaviours';
 
 /**
  * `npm run bench`: N concurrent simulated calls through the whole stack (Temporal dev server, and
@@ -36,6 +38,8 @@ const ArgsSchema = z.object({
   smoke: z.boolean().default(false),
   /** This many calls once more with two gateways behind one address, reported side by side with one (0 = not). */
   twoGatewaysAt: z.number().int().min(0).max(500).default(50),
+  /** Calls whose callee hangs up mid-reply, to measure how soon the operator's voice stops (0 = not). */
+  hangupCalls: z.number().int().min(0).max(100).default(10),
 });
 type BenchArgs = z.infer<typeof ArgsSchema>;
 
@@ -67,6 +71,9 @@ function parseArgs(argv: string[]): BenchArgs {
       case 'two-gateways-at':
         raw.twoGatewaysAt = Number(value);
         break;
+      case 'hangup-calls':
+        raw.hangupCalls = Number(value);
+        break;
       case 'no-two-gateways':
         raw.twoGatewaysAt = 0;
         break;
@@ -74,11 +81,11 @@ function parseArgs(argv: string[]): BenchArgs {
         raw.smoke = true;
         break;
       default:
-        throw new Error(`unknown option --${flag} (options: --profile fast|typical|slow, --levels 1,3,10, --no-find-max, --no-variants, --variant-rounds N, --max-turns N, --two-gateways-at N, --no-two-gateways, --out DIR, --smoke, --rerender FILE.json)`);
+        throw new Error(`unknown option --${flag} (options: --profile fast|typical|slow, --levels 1,3,10, --no-find-max, --no-variants, --variant-rounds N, --max-turns N, --two-gateways-at N, --no-two-gateways, --hangup-calls N, --out DIR, --smoke, --rerender FILE.json)`);
     }
   }
   const args = ArgsSchema.parse(raw);
-  return args.smoke ? { ...args, levels: [1], findMax: false, variants: false, twoGatewaysAt: 0, maxTurns: args.maxTurns ?? 2, profile: raw.profile ? args.profile : 'fast' } : args;
+  return args.smoke ? { ...args, levels: [1], findMax: false, variants: false, twoGatewaysAt: 0, hangupCalls: 1, maxTurns: args.maxTurns ?? 2, profile: raw.profile ? args.profile : 'fast' } : args;
 }
 
 /** Talking personas only, in turn (suffix rules of the simulator): every call is a real conversation. */
@@ -255,6 +262,7 @@ async function main() {
     const report = JSON.parse(readFileSync(file, 'utf8')) as BenchReport;
     report.targets = checkTargets(report.levels);
     report.gatewayComparison ??= null;
+    report.hangUps ??= null;
     writeReport(report, file.replace(/\.json$/, ''));
     process.stdout.write(`Re-rendered ${file.replace(/\.json$/, '')}.md and .svg\n`);
     return;
@@ -420,6 +428,12 @@ async function main() {
       levels.sort((a, b) => a.calls - b.calls);
     }
     const sustained = levels.filter((l) => l.sustained).map((l) => l.calls);
+    let hangUps: BenchReport['hangUps'] = null;
+    if (args.hangupCalls > 0) {
+      const result = await runHangUps(target, { calls: args.hangupCalls, rampMs: 300, phoneFor: (i) => `+7999${String(i % 1000).padStart(3, '0')}0014`, lineOpenMs: LINE_OPEN_AFTER_HANGUP_MS });
+      hangUps = { ...result, summary: distribution(result.voiceAfterHangUpMs) };
+      out(`Hang-up mid-reply (${result.calls} calls, provider event only): operator voice heard after it p50 ${hangUps.summary.p50} / p95 ${hangUps.summary.p95} / max ${hangUps.summary.max} ms; ${result.cancelledTurns} turns cancelled; ${result.replyAlreadyOver} replies already over`);
+    }
     sampler.stop();
 
     // The same number of calls with two gateways behind one address, on a fresh service.
@@ -491,6 +505,7 @@ async function main() {
       largestSustained: sustained.length ? Math.max(...sustained) : null,
       variants,
       gatewayComparison,
+      hangUps,
       previous: previousRun(path.join(outDir, `${args.profile}.json`)),
       targets: checkTargets(levels),
     };

@@ -342,3 +342,46 @@ export function summarizeLevel(level: LevelResult) {
   };
 }
 export type LevelSummary = ReturnType<typeof summarizeLevel>;
+
+/** What a hang-up mid-reply looked like at the callee's ear. */
+export interface HangUpResult {
+  calls: number;
+  /** Hang-up event -> the last operator speech the callee heard (ms; 0 when nothing came after it). */
+  voiceAfterHangUpMs: number[];
+  /** Calls whose reply had already ended when the callee hung up (no sample). */
+  replyAlreadyOver: number;
+  /** Turn activities the workflow cancelled (ActivityTaskCanceled in the histories). */
+  cancelledTurns: number;
+}
+
+/**
+ * Callees that hang up 600 ms into the operator's answer (`hangs_up_mid_reply`): only the provider's
+ * hang-up event goes out and the media stream stays open, so the callee's ear hears whatever the
+ * gateway still plays: the path where the cancel travels webhook -> workflow -> the turn's heartbeat.
+ */
+export async function runHangUps(target: LevelTarget, options: { calls: number; rampMs: number; phoneFor: (index: number) => string; lineOpenMs: number }): Promise<HangUpResult> {
+  const ids = await Promise.all(
+    Array.from({ length: options.calls }, async (_, i) => {
+      await new Promise((resolve) => setTimeout(resolve, i * options.rampMs));
+      return placeCall(target, options.phoneFor(i));
+    }),
+  );
+  await Promise.all(ids.map((id) => target.client.workflow.getHandle(id).result()));
+  await new Promise((resolve) => setTimeout(resolve, options.lineOpenMs + 500)); // the callee's line closes by itself
+  const records = await Promise.all(ids.map((id) => calleeRecord(target, id)));
+  const voiceAfterHangUpMs: number[] = [];
+  let replyAlreadyOver = 0;
+  for (const record of records) {
+    const hangup = record?.hangup;
+    if (!hangup) continue;
+    if (hangup.last_voiced_at_ms === null || hangup.last_voiced_at_ms < hangup.reported_at_ms - 100) replyAlreadyOver += 1;
+    else voiceAfterHangUpMs.push(Math.max(0, hangup.last_voiced_at_ms - hangup.reported_at_ms));
+  }
+  let cancelledTurns = 0;
+  for (const id of ids) {
+    const history = await target.client.workflow.getHandle(id).fetchHistory();
+    const turns = new Set((history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name === 'hearAndReply' ? [String(e.eventId)] : [])));
+    cancelledTurns += (history.events ?? []).filter((e) => turns.has(String(e.activityTaskCanceledEventAttributes?.scheduledEventId))).length;
+  }
+  return { calls: ids.length, voiceAfterHangUpMs, replyAlreadyOver, cancelledTurns };
+}

@@ -63,6 +63,13 @@ test('playback, Temporal and per-process figures come from the running processes
 
 test('the report says what was emulated, and comes as Markdown, JSON and a chart', () => {
   const markdown = readFileSync(path.join(outDir, 'fast.md'), 'utf8');
+  // A callee that hangs up mid-reply (provider event only, line left open) hears the operator stop:
+  // the turn was cancelled on the gateway long before the reply (seconds of speech) would have ended.
+  expect(report.hangUps).toMatchObject({ calls: 1, replyAlreadyOver: 0 });
+  expect(report.hangUps!.cancelledTurns).toBeGreaterThanOrEqual(1);
+  expect(report.hangUps!.voiceAfterHangUpMs).toHaveLength(1);
+  expect(report.hangUps!.voiceAfterHangUpMs[0]).toBeLessThan(1000);
+  expect(markdown).toContain('## Hang-up mid-reply (1 calls)');
   expect(markdown).toContain('**OpenAI is the LOCAL EMULATOR**');
   expect(markdown).toContain('**the callees are SIMULATED**');
   expect(markdown).toMatch(/\| 1 \| 1 \| \d+ \| \d+ \| \d+ \|/); // the concurrency row with real numbers

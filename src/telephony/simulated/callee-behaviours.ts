@@ -15,6 +15,7 @@ export const CALLEE_BEHAVIOURS = [
   'hangs_up',
   'interrupts',
   'pauses',
+  'hangs_up_mid_reply',
   'busy',
   'no_answer',
   'rejected',
@@ -61,6 +62,7 @@ export const DEFAULT_SUFFIX_RULES: Record<string, CalleeBehaviour> = {
   '0011': 'provider_down',
   '0012': 'interrupts',
   '0013': 'pauses',
+  '0014': 'hangs_up_mid_reply',
 };
 
 export function parseSimulatedConfig(json: string | undefined): SimulatedTelephonyConfig {
@@ -79,7 +81,7 @@ export function behaviourFor(phone: string, config: SimulatedTelephonyConfig): C
 }
 
 /** What each talking persona says, one line per operator reply; after the last line it waits for goodbye. */
-export const PERSONA_LINES: Record<'interested' | 'not_interested' | 'call_later' | 'unclear' | 'hangs_up' | 'interrupts' | 'pauses', string[]> = {
+export const PERSONA_LINES: Record<'interested' | 'not_interested' | 'call_later' | 'unclear' | 'hangs_up' | 'interrupts' | 'pauses' | 'hangs_up_mid_reply', string[]> = {
   interested: [
     'Алло, да, слушаю вас.',
     'Да, интересно, расскажите подробнее.',
@@ -94,7 +96,16 @@ export const PERSONA_LINES: Record<'interested' | 'not_interested' | 'call_later
   interrupts: ['Алло, да.', 'Подождите, мне сейчас неудобно, перезвоните позже.'],
   /** Hesitates mid-phrase (` | ` = a pause of PAUSE_MS): the operator must wait for the whole phrase. */
   pauses: ['Алло, слушаю.', 'Ну, даже не знаю | пожалуй, расскажите подробнее.', 'Хорошо, пусть менеджер перезвонит.'],
+  /**
+   * Voice mode: hangs up while the operator answers its first line. Only the provider's hang-up
+   * event goes out; the media stream stays open a while, so the callee's ear measures how soon the
+   * operator's voice stops (npm run bench).
+   */
+  hangs_up_mid_reply: ['Алло, да, слушаю вас.'],
 };
 
 /** How long into the operator's phrase the `interrupts` persona starts talking over it. */
 export const INTERRUPT_AFTER_MS = 900;
+/** How long into the operator's answer `hangs_up_mid_reply` hangs up, and how long its line then stays open. */
+export const HANGUP_AFTER_MS = 600;
+export const LINE_OPEN_AFTER_HANGUP_MS = 2500;

@@ -61,6 +61,8 @@ export class CalleeVoice {
   private lastLoudAt = 0;
   /** Decoded operator audio as heard on the line (call rate). */
   readonly heard: Int16Array[] = [];
+  /** Wall-clock time (epoch ms) of the last operator frame heard as speech. */
+  lastVoicedAtMs: number | null = null;
 
   constructor(private readonly options: CalleeVoiceOptions) {
     this.silenceFrame = encodeFrame(options.format, new Int16Array(frameSamples(options.format)));
@@ -114,6 +116,7 @@ export class CalleeVoice {
       if (!this.operatorSpeaking) this.options.onOperatorSpeechStart?.();
       this.operatorSpeaking = true;
       this.lastLoudAt = now;
+      this.lastVoicedAtMs = epochNow(now);
     }
   }
 

@@ -34,6 +34,8 @@ export const SimulatedCallRecordSchema = z.object({
   said: z.array(z.string()),
   ended: z.boolean(),
   ear: CalleeEarSchema.nullable(),
+  /** `hangs_up_mid_reply`: when its hang-up event went out, and the last operator speech its ear heard (epoch ms). */
+  hangup: z.object({ reported_at_ms: z.number(), last_voiced_at_ms: z.number().nullable() }).nullable().optional(),
 });
 export type SimulatedCallRecord = z.infer<typeof SimulatedCallRecordSchema>;
 

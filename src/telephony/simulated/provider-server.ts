@@ -109,6 +109,7 @@ export async function startSimulatedProvider(options: SimulatedProviderOptions):
         said: conversation.said,
         ended: conversation.ended,
         ear: conversation.line?.earReport() ?? null,
+        hangup: conversation.hungUpMidReplyAtMs ? { reported_at_ms: conversation.hungUpMidReplyAtMs, last_voiced_at_ms: conversation.line?.lastVoicedAtMs ?? null } : null,
       };
       return send(res, 200, record);
     }

@@ -2,7 +2,7 @@ import type { Logger } from '../../logging/logger';
 import type { AssistantReply, InitiateCallRequest, TelephonyAdapter, TextLine } from '../telephony-adapter';
 import type { TelephonyEventType, UnifiedTelephonyEvent } from '../unified-event';
 import type { MediaFormat } from '../../audio/media-format';
-import { behaviourFor, INTERRUPT_AFTER_MS, PERSONA_LINES, type CalleeBehaviour, type SimulatedTelephonyConfig } from './callee-behaviours';
+import { behaviourFor, HANGUP_AFTER_MS, INTERRUPT_AFTER_MS, LINE_OPEN_AFTER_HANGUP_MS, PERSONA_LINES, type CalleeBehaviour, type SimulatedTelephonyConfig } from './callee-behaviours';
 import { VoiceLine } from './voice-line';
 import { lineText } from '../../speech-synthesis/spoken-line';
 
@@ -38,6 +38,8 @@ interface SimulatedCall {
   eventSeq: number;
   line: VoiceLine | null;
   route: SimulatedCallRoute | null;
+  /** `hangs_up_mid_reply`: when its hang-up event went out (epoch ms). */
+  hungUpMidReplyAtMs: number | null;
 }
 
 /**
@@ -67,6 +69,7 @@ export class SimulatedTelephony implements TelephonyAdapter, TextLine {
       eventSeq: 0,
       line: null,
       route,
+      hungUpMidReplyAtMs: null,
     };
     this.calls.set(callId, call);
     this.options.logger.info({ call_id: callId, behaviour, provider: this.provider }, 'simulated call placed (no real dialing)');
@@ -111,9 +114,9 @@ export class SimulatedTelephony implements TelephonyAdapter, TextLine {
   }
 
   /** For tests and the demo: what the virtual callee heard (text mode) and said, and its line (voice mode). */
-  conversationOf(callId: string): { heard: string[]; said: string[]; behaviour: CalleeBehaviour; line: VoiceLine | null; ended: boolean } | undefined {
+  conversationOf(callId: string): { heard: string[]; said: string[]; behaviour: CalleeBehaviour; line: VoiceLine | null; ended: boolean; hungUpMidReplyAtMs: number | null } | undefined {
     const call = this.calls.get(callId);
-    return call && { heard: [...call.heard], said: [...call.said], behaviour: call.behaviour, line: call.line, ended: call.ended };
+    return call && { heard: [...call.heard], said: [...call.said], behaviour: call.behaviour, line: call.line, ended: call.ended, hungUpMidReplyAtMs: call.hungUpMidReplyAtMs || null };
   }
 
   private async openLine(call: SimulatedCall): Promise<void> {
@@ -130,6 +133,19 @@ export class SimulatedTelephony implements TelephonyAdapter, TextLine {
       },
       // The `interrupts` persona talks over the operator's second phrase.
       onOperatorSpeechStart: () => {
+        if (call.behaviour === 'hangs_up_mid_reply' && call.nextLine === 1 && call.hungUpMidReplyAtMs === null) {
+          call.hungUpMidReplyAtMs = 0;
+          this.after(call, HANGUP_AFTER_MS, async () => {
+            // Only the provider's event: the stream stays open, so the ear hears whatever still comes.
+            call.hungUpMidReplyAtMs = Date.now();
+            await this.report(call, 'hangup', 'callee hung up mid-reply');
+            this.after(call, LINE_OPEN_AFTER_HANGUP_MS, () => {
+              call.ended = true;
+              call.line?.stop();
+            });
+          });
+          return;
+        }
         if (call.behaviour !== 'interrupts' || call.nextLine !== 1) return;
         const line = PERSONA_LINES.interrupts[call.nextLine++]!;
         this.after(call, INTERRUPT_AFTER_MS, async () => {

@@ -69,6 +69,11 @@ export class VoiceLine {
     return this.voice.speaking;
   }
 
+  /** Epoch ms of the last operator frame heard as speech. */
+  get lastVoicedAtMs(): number | null {
+    return this.voice.lastVoicedAtMs;
+  }
+
   earReport(): CalleeEarReport {
     return this.voice.earReport();
   }
