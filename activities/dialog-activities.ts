@@ -5,6 +5,7 @@ import { metrics } from '../src/metrics/metrics';
 import type { CallClassifier, ReplyModel } from '../src/speech-providers';
 import { toActivityFailure } from '../src/speech-providers/activity-failure';
 import { isSpeechProviderError } from '../src/speech-providers/provider-error';
+import { startHeartbeats } from './heartbeat';
 
 export interface DialogActivityDeps {
   replyModel: ReplyModel;
@@ -21,13 +22,11 @@ function providerFailure(logger: Logger, callId: string, err: unknown): Error {
 
 /** Heartbeats while `work` runs, so a worker killed mid-request is noticed within the heartbeat timeout. */
 export async function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
-  const ctx = Context.current();
-  ctx.heartbeat();
-  const beat = setInterval(() => ctx.heartbeat(), 1000);
+  const stopHeartbeats = startHeartbeats(1000);
   try {
     return await work();
   } finally {
-    clearInterval(beat);
+    stopHeartbeats();
   }
 }
 

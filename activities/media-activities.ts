@@ -11,6 +11,7 @@ import { toActivityFailure } from '../src/speech-providers/activity-failure';
 import { isSpeechProviderError } from '../src/speech-providers/provider-error';
 import type { VoiceOperatorSession } from '../src/speech-providers/voice-operator';
 import { calleeHeardSignal } from '../workflows/definitions';
+import { startHeartbeats } from './heartbeat';
 
 export type { SpeakResult } from '../src/media-gateway/line-speaker';
 
@@ -66,8 +67,7 @@ const LINE_GONE_WAIT_MS = 3000;
 async function asMediaActivity<T>(pipeline: CallAudioPipeline, callId: string, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const ctx = Context.current();
   const signal = ctx.cancellationSignal;
-  ctx.heartbeat();
-  const beat = setInterval(() => ctx.heartbeat(), MEDIA_HEARTBEAT_EVERY_MS);
+  const stopHeartbeats = startHeartbeats(MEDIA_HEARTBEAT_EVERY_MS);
   const onCancel = () => pipeline.cutPlayback(callId);
   signal.addEventListener('abort', onCancel, { once: true });
   try {
@@ -80,7 +80,7 @@ async function asMediaActivity<T>(pipeline: CallAudioPipeline, callId: string, r
     if (err instanceof CancelledFailure || !signal.aborted) throw err;
     throw new CancelledFailure('media activity cancelled', [], err instanceof Error ? err : undefined);
   } finally {
-    clearInterval(beat);
+    stopHeartbeats();
     signal.removeEventListener('abort', onCancel);
   }
 }
@@ -265,13 +265,12 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       const ctx = Context.current();
       const stopped = pipeline.whenStopped(callId);
       if (!stopped) return { stopped: true, reason: 'no media stream on this gateway' };
-      ctx.heartbeat();
-      const beat = setInterval(() => ctx.heartbeat(), MEDIA_HEARTBEAT_EVERY_MS);
+      const stopHeartbeats = startHeartbeats(MEDIA_HEARTBEAT_EVERY_MS);
       try {
         const outcome = await Promise.race([stopped.then((reason) => ({ stopped: true, reason })), ctx.cancelled.then(() => null, () => null)]);
         return outcome ?? { stopped: false, reason: 'dialog ended' };
       } finally {
-        clearInterval(beat);
+        stopHeartbeats();
       }
     },
 

@@ -37,7 +37,7 @@ export interface PlayOptions {
  * and replayed from memory.
  */
 export class LineSpeaker {
-  private readonly phraseCache = new Map<string, Int16Array[]>();
+  private readonly phraseCache = new Map<string, { chunks: Int16Array[]; sampleRate: number }>();
 
   constructor(private readonly deps: { pipeline: CallAudioPipeline; logger: Logger }) {}
 
@@ -49,8 +49,7 @@ export class LineSpeaker {
         const piece = speak(text);
         const chunks: Int16Array[] = [];
         for await (const chunk of piece.audio) chunks.push(chunk);
-        this.phraseCache.set(text, chunks);
-        this.cacheRate = piece.sampleRate;
+        this.phraseCache.set(text, { chunks, sampleRate: piece.sampleRate });
       } catch (err) {
         this.deps.logger.error(isSpeechProviderError(err) ? err.describe() : { err_message: String(err) }, 'speech provider request failed');
       }
@@ -58,19 +57,16 @@ export class LineSpeaker {
     this.deps.logger.info({ phrases: this.phraseCache.size }, 'fixed phrases pre-synthesised');
   }
 
-  private cacheRate = 24000;
-
   /** A fixed phrase from memory, or produced now (and kept) when it is not there yet. */
   async sayFixed(callId: string, text: string, speak: (text: string) => SpokenPiece, options: PlayOptions = {}): Promise<SpeakResult> {
     const cached = this.phraseCache.get(text);
     if (cached) {
-      return this.play(callId, { text, isGoodbye: false, audio: fromMemory(cached), sampleRate: this.cacheRate }, options, true);
+      return this.play(callId, { text, isGoodbye: false, audio: fromMemory(cached.chunks), sampleRate: cached.sampleRate }, options, true);
     }
     const piece = speak(text);
     const kept: Int16Array[] = [];
     const cache = this.phraseCache;
-    const result = await this.play(callId, { ...piece, audio: keeping(piece.audio, kept, () => cache.set(text, kept)) }, options);
-    return result;
+    return this.play(callId, { ...piece, audio: keeping(piece.audio, kept, () => cache.set(text, { chunks: kept, sampleRate: piece.sampleRate })) }, options);
   }
 
   /** Plays one piece whose audio is being produced; resolves when it was played or cut. Throws `SpeechProviderError` when its audio failed before anything was played. */

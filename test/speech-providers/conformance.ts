@@ -807,18 +807,6 @@ async function dismiss(iterator: AsyncIterator<SpokenPiece>, controller: AbortCo
   await iterator.return?.().catch(() => undefined);
 }
 
-/**
- * Breaches of the contract an implementation is known to have (reported, not yet fixed). The test of
- * each is skipped for that implementation only, so the rest stays a gate; remove the entry with the fix.
- * - piece-after-abort: an abort that comes while the next piece is awaited still yields a piece (the
- *   reply cut off where the abort hit).
- */
-export type VoiceOperatorKnownDefect = 'piece-after-abort';
-
-export interface VoiceOperatorConformanceOptions {
-  knownDefects?: readonly VoiceOperatorKnownDefect[];
-}
-
 /** When an abort comes into the wait for the opening line, as shares of that wait undisturbed (by try). */
 const ABORT_INTO_REPLY_SHARES = [0.6, 0.4, 0.25] as const;
 
@@ -826,10 +814,7 @@ export function describeVoiceOperatorConformance(
   name: string,
   emulator: () => OpenAIEmulator,
   factory: ProviderFactory<VoiceOperatorUnderTest, VoiceOperatorEnvironment>,
-  options: VoiceOperatorConformanceOptions = {},
 ): void {
-  const unlessKnown = (defect: VoiceOperatorKnownDefect) => (options.knownDefects?.includes(defect) ? test.skip : test);
-
   describe(`VoiceOperator conformance: ${name}`, () => {
     let operator: VoiceOperator;
     let replyModel: Pick<ReplyModel, 'reply'>;
@@ -974,7 +959,7 @@ export function describeVoiceOperatorConformance(
         expect(concat(received).length).toBeLessThan(full!.samples.length / 2);
       });
 
-      unlessKnown('piece-after-abort')(
+      test(
         'an abort in the middle of the reply, while the next piece is awaited (a line that fetches it ahead), ends the answer promptly with no piece after it',
         async () => {
           /**

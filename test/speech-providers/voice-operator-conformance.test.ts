@@ -2,33 +2,17 @@
  * CascadeVoiceOperator (OpenAI STT -> OpenAI reply model -> OpenAI TTS) through the VoiceOperator
  * conformance suite (conformance.ts), in both ways it voices a reply, against the local emulator.
  */
-import { createOpenAIClient } from '../../src/openai/client';
 import { CascadeVoiceOperator } from '../../src/speech-providers/cascade-voice-operator';
-import { OpenAIReplyModel } from '../../src/speech-providers/openai/openai-reply-model';
-import { OpenAISpeechToText } from '../../src/speech-providers/openai/openai-speech-to-text';
-import { OpenAITextToSpeech } from '../../src/speech-providers/openai/openai-text-to-speech';
 import { describeVoiceOperatorConformance, useConformanceEmulator, type VoiceOperatorEnvironment, type VoiceOperatorUnderTest } from './conformance';
+import { openAIClient, openAIReplyModel, openAISpeechToText, openAITextToSpeech } from './openai-providers';
 
 const emulator = useConformanceEmulator();
 
-/** As the service configures the providers (createOpenAISpeechProviders), each with its own client. */
+/** As the service builds it (create-gateway.ts): the three OpenAI providers on one client. */
 function cascade(env: VoiceOperatorEnvironment, replySpeech: 'streamed' | 'whole'): VoiceOperatorUnderTest {
-  const client = createOpenAIClient({ apiKey: 'sk-conformance-test', baseURL: env.baseURL, timeoutMs: env.timeoutMs, maxRetries: 2 });
-  const replyModel = new OpenAIReplyModel({
-    client,
-    model: 'gpt-4.1-mini',
-    systemPrompt: env.systemPrompt,
-    temperature: 0.7,
-    maxOutputTokens: 200,
-    maxHistoryTurns: 20,
-    timeoutMs: env.timeoutMs,
-  });
-  const operator = new CascadeVoiceOperator({
-    stt: new OpenAISpeechToText({ client, model: 'gpt-4o-mini-transcribe', timeoutMs: env.timeoutMs }),
-    replyModel,
-    tts: new OpenAITextToSpeech({ client, model: 'gpt-4o-mini-tts', voice: 'marin', timeoutMs: env.timeoutMs }),
-    replySpeech,
-  });
+  const client = openAIClient(env);
+  const replyModel = openAIReplyModel(env, client);
+  const operator = new CascadeVoiceOperator({ stt: openAISpeechToText(env, client), replyModel, tts: openAITextToSpeech(env, client), replySpeech });
   return { operator, replyModel, replySpeech };
 }
 
