@@ -9,6 +9,7 @@ import type { LineSpeaker, SpeakResult } from '../src/media-gateway/line-speaker
 import type { SipBridge } from '../src/media-gateway/sip-bridge';
 import { toActivityFailure } from '../src/speech-providers/activity-failure';
 import { isSpeechProviderError } from '../src/speech-providers/provider-error';
+import { saidAsWritten } from '../src/speech-providers/text-to-speech';
 import type { VoiceOperatorSession } from '../src/speech-providers/voice-operator';
 import { calleeHeardSignal } from '../workflows/definitions';
 import { startHeartbeats } from './heartbeat';
@@ -36,6 +37,8 @@ export interface SpokenReply {
   llmMs: number;
   /** Timings of the first piece on the line (the one the callee waits for). */
   firstSentence: SpeakResult;
+  /** Pieces the voice said with other words than the model wrote (`text` holds what was said). */
+  readBackMismatches: { written: string; said: string }[];
 }
 
 export interface HeardTurn {
@@ -135,7 +138,7 @@ export function createMediaActivities(deps: MediaActivityDeps) {
         }
       } catch (err) {
         if (pieces.length === 0) {
-          if (stop.signal.aborted) return signal.aborted ? { text: '', isGoodbye: false, interrupted: true, llmMs, firstSentence: NOT_PLAYED } : 'superseded';
+          if (stop.signal.aborted) return signal.aborted ? { text: '', isGoodbye: false, interrupted: true, llmMs, firstSentence: NOT_PLAYED, readBackMismatches: [] } : 'superseded';
           metrics.errors.inc({ kind: 'llm' });
           logger.error({ call_id: callId, ...(isSpeechProviderError(err) ? err.describe() : { err_message: String(err) }) }, 'speech provider request failed');
           throw err;
@@ -147,13 +150,24 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       const firstSentence = await pieces[0]!.playback;
       if (firstSentence.superseded) return 'superseded';
       let interrupted = firstSentence.interrupted;
-      const said = firstSentence.playedMs > 0 ? [pieces[0]!.text] : [];
+      const said: string[] = [];
+      const readBackMismatches: { written: string; said: string }[] = [];
+      // The transcript keeps the words actually spoken (a model reading aloud may change some).
+      const record = (written: string, result: SpeakResult) => {
+        said.push(result.spokenText);
+        if (!result.interrupted && !saidAsWritten(written, result.spokenText)) readBackMismatches.push({ written, said: result.spokenText });
+      };
+      if (firstSentence.playedMs > 0) record(pieces[0]!.text, firstSentence);
       for (const later of pieces.slice(1)) {
         const result = await later.playback.catch(() => null);
-        if (!interrupted && result && result.playedMs > 0) said.push(later.text);
+        if (!interrupted && result && result.playedMs > 0) record(later.text, result);
         interrupted ||= result?.interrupted ?? true;
       }
-      return { text: said.join(' '), isGoodbye: isGoodbye && !interrupted, interrupted, llmMs, firstSentence };
+      if (readBackMismatches.length > 0) {
+        metrics.readBackMismatches.inc(readBackMismatches.length);
+        logger.warn({ call_id: callId, mismatches: readBackMismatches }, 'the voice read the reply with other words: the transcript keeps what was said');
+      }
+      return { text: said.join(' '), isGoodbye: isGoodbye && !interrupted, interrupted, llmMs, firstSentence, readBackMismatches };
     } finally {
       signal.removeEventListener('abort', onCancel);
     }
@@ -283,6 +297,6 @@ export function createMediaActivities(deps: MediaActivityDeps) {
   };
 }
 
-const NOT_PLAYED: SpeakResult = { interrupted: true, playedMs: 0, firstFrameMs: null, synthesisFirstByteMs: 0, voiceToVoiceMs: null, greetingMs: null, endpointingMs: null, superseded: false };
+const NOT_PLAYED: SpeakResult = { interrupted: true, playedMs: 0, firstFrameMs: null, synthesisFirstByteMs: 0, voiceToVoiceMs: null, greetingMs: null, endpointingMs: null, superseded: false, spokenText: '' };
 
 export type MediaActivities = ReturnType<typeof createMediaActivities>;

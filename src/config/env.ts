@@ -4,6 +4,7 @@ import { SimulatedTelephonyConfigSchema } from '../telephony/simulated/callee-be
 import { VoximplantServiceAccountSchema, type VoximplantServiceAccount } from '../telephony/voximplant/service-account';
 import { VoximplantSettingsSchema, type VoximplantSettings } from '../telephony/voximplant/voximplant-settings';
 import { SipTrunkConfigSchema, type SipTrunkConfig } from '../telephony/sip/presets';
+import { REASONING_EFFORTS } from '../openai/sampling';
 
 /**
  * One schema for the whole environment (spec section 9 plus what running on Temporal needs).
@@ -54,11 +55,35 @@ export const EnvSchema = z
 
     OPENAI_API_KEY: optionalText,
     OPENAI_BASE_URL: optionalText.pipe(z.url().optional()),
-    OPENAI_CHAT_MODEL: z.string().min(1).default('gpt-4.1-mini'),
-    OPENAI_CLASSIFIER_MODEL: z.string().min(1).default('gpt-4.1-mini'),
-    OPENAI_STT_MODEL: z.string().min(1).default('gpt-4o-mini-transcribe'),
-    OPENAI_TTS_MODEL: z.string().min(1).default('gpt-4o-mini-tts'),
+    OPENAI_CHAT_MODEL: z.string().min(1).default('gpt-6-luna'),
+    OPENAI_CLASSIFIER_MODEL: z.string().min(1).default('gpt-6-luna'),
+    OPENAI_STT_MODEL: z.string().min(1).default('gpt-transcribe'),
+    /**
+     * realtime: the operator's lines are read by a Realtime API model over one WebSocket session per
+     * call (the current generation); speech: `/v1/audio/speech` (OpenAI's tts-1 / gpt-4o-mini-tts
+     * until they shut down on 2027-01-06, and OpenAI-compatible servers).
+     */
+    OPENAI_TTS_API: z.enum(['realtime', 'speech']).default('realtime'),
+    /** Unset: gpt-realtime-2.1-mini with OPENAI_TTS_API=realtime, gpt-4o-mini-tts with speech. */
+    OPENAI_TTS_MODEL: optionalText,
     OPENAI_TTS_VOICE: z.string().min(1).default('marin'),
+    /**
+     * transcriptions: each finished phrase goes to `/v1/audio/transcriptions`; realtime: the callee's
+     * audio streams into a Realtime transcription session while they talk, and our endpointer
+     * commits the phrase (falls back to transcriptions for a phrase when the session fails).
+     */
+    OPENAI_STT_API: z.enum(['transcriptions', 'realtime']).default('transcriptions'),
+    /** The model of the realtime transcription session (OPENAI_STT_API=realtime). */
+    OPENAI_STT_REALTIME_MODEL: z.string().min(1).default('gpt-live-transcribe'),
+    /**
+     * cascade (the spec's design): STT -> reply model -> speech; realtime: one Realtime API
+     * speech-to-speech model is the operator (it hears the callee and answers in audio).
+     */
+    DIALOG_MODE: z.enum(['cascade', 'realtime']).default('cascade'),
+    /** The operator model of DIALOG_MODE=realtime. */
+    OPENAI_REALTIME_MODEL: z.string().min(1).default('gpt-realtime-2.1-mini'),
+    /** Current chat models reason unless told not to: none (default) answers at once; omit sends no such field (older models). */
+    OPENAI_REASONING_EFFORT: z.enum(REASONING_EFFORTS).default('none'),
     OPENAI_TEMPERATURE: z.coerce.number().min(0).max(2).default(0.7),
     OPENAI_MAX_OUTPUT_TOKENS: intFromEnv(16, 1000).default(180),
     /** Per-request time limit; the spec caps STT at 10 s. Retries are Temporal's (README "Retries"). */
@@ -147,6 +172,11 @@ export const EnvSchema = z
   });
 
 export type Env = z.infer<typeof EnvSchema>;
+
+/** The TTS model in effect: OPENAI_TTS_MODEL, else the current default of the chosen API. */
+export function ttsModelOf(env: Pick<Env, 'OPENAI_TTS_API' | 'OPENAI_TTS_MODEL'>): string {
+  return env.OPENAI_TTS_MODEL ?? (env.OPENAI_TTS_API === 'realtime' ? 'gpt-realtime-2.1-mini' : 'gpt-4o-mini-tts');
+}
 
 export interface GoogleServiceAccount {
   client_email: string;

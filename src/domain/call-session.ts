@@ -36,6 +36,13 @@ export const TurnMetricsSchema = z.object({
   dispatch_ms: z.number().nullable().optional(),
   /** Temporal's schedule-to-start of the turn's activity. */
   schedule_to_start_ms: z.number().nullable().optional(),
+  /**
+   * Pieces of the reply that a model reading aloud said with other words than written (the
+   * transcript holds what was said). Absent when the voice reads verbatim.
+   */
+  read_back_mismatches: z
+    .array(z.object({ written: z.string(), said: z.string() }))
+    .optional(),
 });
 export type TurnMetrics = z.infer<typeof TurnMetricsSchema>;
 

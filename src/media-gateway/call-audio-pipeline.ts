@@ -8,8 +8,8 @@ import { CLOSE } from './protocol';
 
 /** Where the pipeline reports what happened on a call (the gateway process signals the workflow). */
 export interface CallMediaListener {
-  /** A call's media is up on this gateway: audio may flow both ways. */
-  onMediaStarted?(callId: string): Promise<void> | void;
+  /** A call's media is up on this gateway (in `format`): audio may flow both ways. */
+  onMediaStarted?(callId: string, format: MediaFormat): Promise<void> | void;
   /** A finished phrase of the callee; its audio stays in this process (`phraseAudio`). */
   onUtterance(callId: string, utterance: CalleeUtteranceReport): Promise<void>;
   /** The callee started talking while the assistant was playing (playback already cut). */
@@ -139,7 +139,7 @@ export class CallAudioPipeline implements MediaCallHandler {
     });
     metrics.activeMediaCalls.inc();
     session.logger.info({ encoding: format.encoding, sample_rate: format.sampleRate }, 'media stream started');
-    Promise.resolve(this.options.listener.onMediaStarted?.(session.callId)).catch((err: unknown) =>
+    Promise.resolve(this.options.listener.onMediaStarted?.(session.callId, format)).catch((err: unknown) =>
       session.logger.error({ err: String(err) }, 'could not report the media stream to the workflow'),
     );
   }

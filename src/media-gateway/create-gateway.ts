@@ -76,11 +76,12 @@ export async function createMediaGateway(deps: {
       ...(config.env.VAD_EARLY_SILENCE_MS > 0 ? { tentativeSilenceMs: config.env.VAD_EARLY_SILENCE_MS } : {}),
     },
     listener: {
-      async onMediaStarted(callId) {
-        sessions.set(callId, operator.openSession({ callId }));
+      async onMediaStarted(callId, format) {
+        // The voice session opens at the answer, in the line's format (G.711 straight from the provider where it can).
+        sessions.set(callId, operator.openSession({ callId, line: format }));
         await client.workflow.getHandle(callId).signal(mediaAttachedSignal, { taskQueue, gatewayId });
         logger.info({ call_id: callId, task_queue: taskQueue }, 'call media carried by this gateway');
-        await deps.listener?.onMediaStarted?.(callId);
+        await deps.listener?.onMediaStarted?.(callId, format);
       },
       async onUtterance(callId, utterance) {
         await client.workflow.getHandle(callId).signal(calleeUtteranceSignal, {

@@ -1,6 +1,7 @@
 import type { Logger } from '../logging/logger';
 import { metrics } from '../metrics/metrics';
 import { isSpeechProviderError, SpeechProviderError } from '../speech-providers/provider-error';
+import { saidAsWritten } from '../speech-providers/text-to-speech';
 import type { SpokenPiece } from '../speech-providers/voice-operator';
 import type { CallAudioPipeline, ReplyPart } from './call-audio-pipeline';
 
@@ -19,6 +20,8 @@ export interface SpeakResult {
   endpointingMs: number | null;
   /** The phrase this line answered was unfinished (the callee went on talking): nothing was played. */
   superseded: boolean;
+  /** The words the voice actually said ('' when nothing was played); a model reading aloud may differ from the text. */
+  spokenText: string;
 }
 
 export interface PlayOptions {
@@ -37,7 +40,7 @@ export interface PlayOptions {
  * and replayed from memory.
  */
 export class LineSpeaker {
-  private readonly phraseCache = new Map<string, { chunks: Int16Array[]; sampleRate: number }>();
+  private readonly phraseCache = new Map<string, { chunks: Int16Array[]; sampleRate: number; spokenText: string }>();
 
   constructor(private readonly deps: { pipeline: CallAudioPipeline; logger: Logger }) {}
 
@@ -49,7 +52,9 @@ export class LineSpeaker {
         const piece = speak(text);
         const chunks: Int16Array[] = [];
         for await (const chunk of piece.audio) chunks.push(chunk);
-        this.phraseCache.set(text, { chunks, sampleRate: piece.sampleRate });
+        const spokenText = await piece.spokenText;
+        if (!saidAsWritten(text, spokenText)) this.deps.logger.warn({ text, spoken_text: spokenText }, 'fixed phrase read back with other words (kept with the words actually said)');
+        this.phraseCache.set(text, { chunks, sampleRate: piece.sampleRate, spokenText });
       } catch (err) {
         this.deps.logger.error(isSpeechProviderError(err) ? err.describe() : { err_message: String(err) }, 'speech provider request failed');
       }
@@ -61,12 +66,13 @@ export class LineSpeaker {
   async sayFixed(callId: string, text: string, speak: (text: string) => SpokenPiece, options: PlayOptions = {}): Promise<SpeakResult> {
     const cached = this.phraseCache.get(text);
     if (cached) {
-      return this.play(callId, { text, isGoodbye: false, audio: fromMemory(cached.chunks), sampleRate: cached.sampleRate }, options, true);
+      return this.play(callId, { text, isGoodbye: false, audio: fromMemory(cached.chunks), sampleRate: cached.sampleRate, spokenText: Promise.resolve(cached.spokenText) }, options, true);
     }
     const piece = speak(text);
     const kept: Int16Array[] = [];
     const cache = this.phraseCache;
-    return this.play(callId, { ...piece, audio: keeping(piece.audio, kept, () => cache.set(text, { chunks: kept, sampleRate: piece.sampleRate })) }, options);
+    const keep = () => void piece.spokenText.then((spokenText) => spokenText !== '' && cache.set(text, { chunks: kept, sampleRate: piece.sampleRate, spokenText }));
+    return this.play(callId, { ...piece, audio: keeping(piece.audio, kept, keep) }, options);
   }
 
   /** Plays one piece whose audio is being produced; resolves when it was played or cut. Throws `SpeechProviderError` when its audio failed before anything was played. */
@@ -95,6 +101,8 @@ export class LineSpeaker {
         greetingMs: result.greetingMs,
         endpointingMs: result.endpointingMs,
         superseded: result.superseded,
+        // A line cut short has no read-back: its text stands for what was said.
+        spokenText: result.playedMs > 0 ? (await piece.spokenText) || piece.text : '',
       };
     } catch (err) {
       if (isSpeechProviderError(err)) {

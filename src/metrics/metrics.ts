@@ -19,6 +19,7 @@ export const metrics = {
   callsEnded: new Counter({ name: 'calls_ended_total', help: 'Calls written to the results', labelNames: ['status', 'disposition'] as const, registers: [registry] }),
   telephonyEvents: new Counter({ name: 'telephony_events_total', help: 'Provider events received', labelNames: ['event'] as const, registers: [registry] }),
   errors: new Counter({ name: 'errors_total', help: 'Errors by kind', labelNames: ['kind'] as const, registers: [registry] }),
+  readBackMismatches: new Counter({ name: 'tts_read_back_mismatches_total', help: 'Reply pieces a model reading aloud said with other words than written', registers: [registry] }),
   /** Send time of each reply frame minus its slot on the 20 ms schedule. */
   playbackFrameLateness: new Histogram({
     name: 'playback_frame_lateness_seconds',

@@ -4,6 +4,7 @@ import { zodResponseFormat } from 'openai/helpers/zod';
 import { z } from 'zod';
 import type { DialogTurn } from '../domain/call-session';
 import { requestOptions } from './client';
+import { samplingParams, type ReasoningEffortSetting } from './sampling';
 
 /** Spec 6.2: the post-call classification; `unknown` is not a model outcome (it means no conversation). */
 export const CLASSIFIED_DISPOSITIONS = ['interested', 'not_interested', 'call_later', 'neutral'] as const;
@@ -35,6 +36,8 @@ export const CLASSIFIER_INSTRUCTION = [
 
 export interface ClassifyCallRequest {
   model: string;
+  /** Default `none` (see sampling.ts). */
+  reasoningEffort?: ReasoningEffortSetting;
   transcript: DialogTurn[];
   signal?: AbortSignal;
   timeoutMs?: number;
@@ -89,7 +92,7 @@ function parseClassification(client: OpenAI, request: ClassifyCallRequest) {
   return client.chat.completions.parse(
     {
       model: request.model,
-      temperature: 0,
+      ...samplingParams(request.reasoningEffort ?? 'none', 0),
       max_completion_tokens: 300,
       messages: [
         { role: 'system', content: CLASSIFIER_INSTRUCTION },

@@ -1,8 +1,9 @@
 import type OpenAI from 'openai';
-import type { AppConfig } from '../config/env';
+import { ttsModelOf, type AppConfig, type Env } from '../config/env';
 import type { Logger } from '../logging/logger';
 import { createOpenAIClient } from './client';
 import { startOpenAIEmulator, type OpenAIEmulator } from './emulator';
+import { deprecatedModelsInUse } from './model-lifecycle';
 
 /**
  * Provider latencies the emulator imitates (ms). After its first byte, TTS audio streams at twice
@@ -28,6 +29,7 @@ export interface ConfiguredOpenAI {
  */
 export async function setUpOpenAI(config: AppConfig, logger: Logger): Promise<ConfiguredOpenAI> {
   const { env } = config;
+  warnAboutDeprecatedModels(env, logger);
   if (env.OPENAI_API_KEY) {
     return {
       client: createOpenAIClient({
@@ -59,4 +61,25 @@ export async function setUpOpenAI(config: AppConfig, logger: Logger): Promise<Co
     }),
     emulator,
   };
+}
+
+/** The OpenAI models this configuration uses, by the setting that chose each. */
+export function modelsInUse(env: Env): Record<string, string> {
+  return {
+    OPENAI_CHAT_MODEL: env.OPENAI_CHAT_MODEL,
+    OPENAI_CLASSIFIER_MODEL: env.OPENAI_CLASSIFIER_MODEL,
+    OPENAI_STT_MODEL: env.OPENAI_STT_MODEL,
+    OPENAI_TTS_MODEL: ttsModelOf(env),
+    ...(env.OPENAI_STT_API === 'realtime' ? { OPENAI_STT_REALTIME_MODEL: env.OPENAI_STT_REALTIME_MODEL } : {}),
+    ...(env.DIALOG_MODE === 'realtime' ? { OPENAI_REALTIME_MODEL: env.OPENAI_REALTIME_MODEL } : {}),
+  };
+}
+
+/** One warning per configured model that the installed SDK marks as deprecated (an error once its shutdown date has passed). */
+export function warnAboutDeprecatedModels(env: Env, logger: Logger, today = new Date()): void {
+  for (const found of deprecatedModelsInUse(modelsInUse(env), undefined, today)) {
+    const fields = { setting: found.setting, model: found.model, shutdown_date: found.shutdownDate, days_left: found.daysLeft };
+    if (found.daysLeft < 0) logger.error(fields, `${found.setting}=${found.model} was shut down by OpenAI on ${found.shutdownDate}: requests will fail. Choose a current model.`);
+    else logger.warn(fields, `${found.setting}=${found.model} is deprecated: OpenAI shuts it down on ${found.shutdownDate} (in ${found.daysLeft} days). Choose a current model.`);
+  }
 }

@@ -1,5 +1,6 @@
 import type OpenAI from 'openai';
 import { requestOptions } from './client';
+import { samplingParams } from './sampling';
 import { buildReplyMessages, INTERRUPTED_MARK, type OperatorReplyRequest } from './operator-reply';
 
 /** A sentence ends at . ! ? or … followed by whitespace. */
@@ -21,7 +22,7 @@ export async function* streamOperatorSentences(client: OpenAI, request: Operator
     {
       model: request.model,
       messages: buildReplyMessages(request),
-      temperature: request.temperature,
+      ...samplingParams(request.reasoningEffort ?? 'none', request.temperature),
       max_completion_tokens: request.maxOutputTokens,
       stream: true,
     },

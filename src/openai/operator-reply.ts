@@ -3,6 +3,7 @@ import type { ChatCompletionMessageParam } from 'openai/resources/chat/completio
 import type { DialogTurn } from '../domain/call-session';
 import { splitGoodbyeMarker } from './system-prompt';
 import { requestOptions } from './client';
+import { samplingParams, type ReasoningEffortSetting } from './sampling';
 
 /** Appended to an assistant turn the callee talked over, so the model knows it was not heard in full. */
 export const INTERRUPTED_MARK = ' [перебит абонентом]';
@@ -14,6 +15,8 @@ export const DEFAULT_CLOSING_INSTRUCTION =
 export interface OperatorReplyRequest {
   model: string;
   temperature: number;
+  /** Default `none`: current models reason unless told not to (README "OpenAI models"). */
+  reasoningEffort?: ReasoningEffortSetting;
   /** Spec 6.2: the reply is short (150-200 tokens). */
   maxOutputTokens: number;
   systemPrompt: string;
@@ -87,7 +90,7 @@ export async function generateOperatorReply(client: OpenAI, request: OperatorRep
     {
       model: request.model,
       messages,
-      temperature: request.temperature,
+      ...samplingParams(request.reasoningEffort ?? 'none', request.temperature),
       max_completion_tokens: request.maxOutputTokens,
     },
     requestOptions(request),

@@ -79,6 +79,15 @@ export function isMeaningfulTranscript(text: string): boolean {
   return !HALLUCINATION_FRAGMENTS.some((pattern) => pattern.test(normalized));
 }
 
+/**
+ * The language hint in the form the model takes: the current transcription models
+ * (`gpt-transcribe`, `gpt-live-transcribe`) take `languages: ["ru"]` and refuse `language`; the
+ * older ones (`whisper-1`, `gpt-4o(-mini)-transcribe`) take `language: "ru"`.
+ */
+export function transcriptionLanguage(model: string, language: string): { languages: string[] } | { language: string } {
+  return /^gpt-(live-)?transcribe(\b|-|$)/.test(model) ? { languages: [language] } : { language };
+}
+
 export async function transcribeUtterance(client: OpenAI, request: TranscribeRequest): Promise<Transcript> {
   if (request.wav.length === 0) throw new Error('transcribeUtterance: the WAV buffer is empty');
   const prompt = request.prompt?.trim();
@@ -86,7 +95,7 @@ export async function transcribeUtterance(client: OpenAI, request: TranscribeReq
     {
       file: await toFile(request.wav, 'utterance.wav', { type: 'audio/wav' }),
       model: request.model,
-      language: request.language,
+      ...transcriptionLanguage(request.model, request.language),
       response_format: 'json',
       ...(prompt ? { prompt } : {}),
     },

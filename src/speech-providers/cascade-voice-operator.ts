@@ -1,4 +1,5 @@
 import type { ReplyModel, ReplyRequest } from './reply-model';
+import type { SpeechCall } from './speech-call';
 import type { PhraseAudio, PhraseTranscript, SpeechToText } from './speech-to-text';
 import type { TextToSpeech } from './text-to-speech';
 import type { SpokenPiece, VoiceOperator, VoiceOperatorSession } from './voice-operator';
@@ -23,13 +24,13 @@ export class CascadeVoiceOperator implements VoiceOperator {
     this.name = `cascade(${options.stt.provider}:${options.stt.model} -> ${options.replyModel.provider}:${options.replyModel.model} -> ${options.tts.provider}:${options.tts.model})`;
   }
 
-  openSession(): VoiceOperatorSession {
+  openSession(call: SpeechCall): VoiceOperatorSession {
     const { stt, replyModel, tts, replySpeech } = this.options;
+    const speech = tts.openSession(call);
     const voice = (text: string, isGoodbye: boolean, signal: AbortSignal | undefined): SpokenPiece => ({
       text,
       isGoodbye,
-      audio: tts.synthesize(text, signal ? { signal } : {}),
-      sampleRate: tts.capabilities.sampleRate,
+      ...speech.speak(text, signal ? { signal } : {}),
     });
     return {
       transcribe: (phrase: PhraseAudio, options: { signal?: AbortSignal } = {}): Promise<PhraseTranscript> =>
@@ -51,10 +52,10 @@ export class CascadeVoiceOperator implements VoiceOperator {
         }
         if (request.signal?.aborted) return;
         if (texts.length > 0) yield voice(texts.join(' '), goodbye, request.signal);
-        else if (goodbye) yield { text: '', isGoodbye: true, audio: emptyAudio(), sampleRate: tts.capabilities.sampleRate };
+        else if (goodbye) yield { text: '', isGoodbye: true, audio: emptyAudio(), sampleRate: tts.capabilities.sampleRate, spokenText: Promise.resolve('') };
       },
       speak: (text, options = {}) => voice(text, false, options.signal),
-      close: async () => undefined,
+      close: () => speech.close(),
     };
   }
 }

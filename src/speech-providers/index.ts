@@ -1,6 +1,7 @@
 import type OpenAI from 'openai';
 import path from 'node:path';
-import type { AppConfig } from '../config/env';
+import { ttsModelOf, type AppConfig } from '../config/env';
+import type { Logger } from '../logging/logger';
 import { loadSystemPrompt } from '../openai/system-prompt';
 import { projectRoot } from '../util/project-root';
 import type { CallClassifier } from './call-classifier';
@@ -8,6 +9,7 @@ import { OpenAICallClassifier } from './openai/openai-call-classifier';
 import { OpenAIReplyModel } from './openai/openai-reply-model';
 import { OpenAISpeechToText } from './openai/openai-speech-to-text';
 import { OpenAITextToSpeech } from './openai/openai-text-to-speech';
+import { OpenAIRealtimeTextToSpeech } from './openai/realtime/realtime-text-to-speech';
 import type { ReplyModel } from './reply-model';
 import type { SpeechToText } from './speech-to-text';
 import type { TextToSpeech } from './text-to-speech';
@@ -15,7 +17,8 @@ import type { TextToSpeech } from './text-to-speech';
 export type { CallClassifier, CallOutcome } from './call-classifier';
 export type { ReplyModel, ReplyPiece, ReplyRequest } from './reply-model';
 export type { PhraseAudio, PhraseTranscript, SpeechToText } from './speech-to-text';
-export type { TextToSpeech } from './text-to-speech';
+export type { SpokenAudio, TextToSpeech, TextToSpeechSession } from './text-to-speech';
+export type { LineAudioFormat, SpeechCall } from './speech-call';
 export { SpeechProviderError, PROVIDER_REJECTED, PROVIDER_UNAVAILABLE } from './provider-error';
 
 /** The speech providers of one process: the cascade STT -> reply model -> TTS, and the post-call classifier. */
@@ -26,10 +29,17 @@ export interface SpeechProviders {
   classifier: CallClassifier;
 }
 
+export interface OpenAIProviderOptions {
+  /** A certificate to trust for the Realtime API's wss:// (the local emulator's); unset for OpenAI. */
+  realtimeTlsCa?: string;
+  logger?: Logger;
+}
+
 /** OpenAI (or the local emulator standing in for it) for every stage, configured from the environment. */
-export function createOpenAISpeechProviders(client: OpenAI, config: AppConfig): SpeechProviders {
+export function createOpenAISpeechProviders(client: OpenAI, config: AppConfig, options: OpenAIProviderOptions = {}): SpeechProviders {
   const { env } = config;
   const timeoutMs = env.OPENAI_TIMEOUT_MS;
+  const realtime = { ...(options.realtimeTlsCa ? { tlsCa: options.realtimeTlsCa } : {}), ...(options.logger ? { logger: options.logger } : {}) };
   return {
     stt: new OpenAISpeechToText({ client, model: env.OPENAI_STT_MODEL, timeoutMs }),
     replyModel: new OpenAIReplyModel({
@@ -37,12 +47,16 @@ export function createOpenAISpeechProviders(client: OpenAI, config: AppConfig): 
       model: env.OPENAI_CHAT_MODEL,
       systemPrompt: loadSystemPrompt(path.resolve(projectRoot(), env.SYSTEM_PROMPT_FILE)),
       temperature: env.OPENAI_TEMPERATURE,
+      reasoningEffort: env.OPENAI_REASONING_EFFORT,
       maxOutputTokens: env.OPENAI_MAX_OUTPUT_TOKENS,
       maxHistoryTurns: env.DIALOG_HISTORY_TURNS,
       timeoutMs,
     }),
-    tts: new OpenAITextToSpeech({ client, model: env.OPENAI_TTS_MODEL, voice: env.OPENAI_TTS_VOICE, timeoutMs }),
-    classifier: new OpenAICallClassifier({ client, model: env.OPENAI_CLASSIFIER_MODEL, timeoutMs }),
+    tts:
+      env.OPENAI_TTS_API === 'realtime'
+        ? new OpenAIRealtimeTextToSpeech({ client, model: ttsModelOf(env), voice: env.OPENAI_TTS_VOICE, timeoutMs, ...realtime })
+        : new OpenAITextToSpeech({ client, model: ttsModelOf(env), voice: env.OPENAI_TTS_VOICE, timeoutMs }),
+    classifier: new OpenAICallClassifier({ client, model: env.OPENAI_CLASSIFIER_MODEL, timeoutMs, reasoningEffort: env.OPENAI_REASONING_EFFORT }),
   };
 }
 export type { SpokenPiece, VoiceOperator, VoiceOperatorSession } from './voice-operator';

@@ -1,4 +1,5 @@
 import type { ReplyRequest } from './reply-model';
+import type { SpeechCall } from './speech-call';
 import type { PhraseAudio, PhraseTranscript } from './speech-to-text';
 
 /** One piece of the operator's spoken answer: its words and their audio, in order. */
@@ -9,6 +10,11 @@ export interface SpokenPiece {
   /** PCM16 mono at `sampleRate`, streamed as it is produced (starts before the piece is complete). */
   audio: AsyncIterable<Int16Array>;
   sampleRate: number;
+  /**
+   * The words actually spoken, once the audio is complete: a model reading aloud may not say `text`
+   * word for word (the transcript keeps what was said). Never rejects; '' when the audio failed.
+   */
+  spokenText: Promise<string>;
 }
 
 export interface VoiceOperatorCapabilities {
@@ -28,7 +34,7 @@ export interface VoiceOperatorCapabilities {
 export interface VoiceOperator {
   readonly name: string;
   readonly capabilities: VoiceOperatorCapabilities;
-  openSession(call: { callId: string }): VoiceOperatorSession;
+  openSession(call: SpeechCall): VoiceOperatorSession;
 }
 
 export interface VoiceOperatorSession {

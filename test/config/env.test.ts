@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../../src/config/env';
+import { ConfigError, loadConfig, ttsModelOf } from '../../src/config/env';
 
 const problemsOf = (env: Record<string, string>): string[] => {
   try {
@@ -21,10 +21,20 @@ test('embedded defaults: spec limits, simulated telephony, CSV results, dev secr
     MAX_CONCURRENT_CALLS: 3,
     TELEPHONY_PROVIDER: 'simulated',
     OPENAI_TEMPERATURE: 0.7,
-    OPENAI_STT_MODEL: 'gpt-4o-mini-transcribe',
-    OPENAI_TTS_MODEL: 'gpt-4o-mini-tts',
     TEMPORAL_NAMESPACE: 'default',
+    // OpenAI's current generation (issue 10): none of these is deprecated by the installed SDK.
+    OPENAI_CHAT_MODEL: 'gpt-6-luna',
+    OPENAI_CLASSIFIER_MODEL: 'gpt-6-luna',
+    OPENAI_REASONING_EFFORT: 'none',
+    OPENAI_STT_MODEL: 'gpt-transcribe',
+    OPENAI_STT_API: 'transcriptions',
+    OPENAI_STT_REALTIME_MODEL: 'gpt-live-transcribe',
+    OPENAI_TTS_API: 'realtime',
+    OPENAI_REALTIME_MODEL: 'gpt-realtime-2.1-mini',
+    DIALOG_MODE: 'cascade',
   });
+  expect(ttsModelOf(config.env)).toBe('gpt-realtime-2.1-mini');
+  expect(ttsModelOf({ OPENAI_TTS_API: 'speech', OPENAI_TTS_MODEL: undefined })).toBe('gpt-4o-mini-tts');
   expect(config.googleServiceAccount).toBeUndefined();
   expect(config.usingDevSecrets).toBe(true);
 });

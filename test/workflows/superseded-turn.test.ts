@@ -26,7 +26,7 @@ afterAll(async () => {
   await dev?.stop();
 });
 
-const spoken: SpeakResult = { interrupted: false, playedMs: 800, firstFrameMs: 5, synthesisFirstByteMs: 5, voiceToVoiceMs: null, greetingMs: 10, endpointingMs: null, superseded: false };
+const spoken: SpeakResult = { interrupted: false, playedMs: 800, firstFrameMs: 5, synthesisFirstByteMs: 5, voiceToVoiceMs: null, greetingMs: 10, endpointingMs: null, superseded: false, spokenText: 'Хорошо, всего доброго!' };
 
 test('the whole phrase gets its turn at once; the turn answering its first part is dropped without being waited for', async () => {
   const taskQueue = `superseded-${randomUUID()}`;
@@ -63,7 +63,7 @@ test('the whole phrase gets its turn at once; the turn answering its first part 
           return { heard: 'Ну, даже не знаю', heardAt: new Date().toISOString(), sttMs: 1, reply: null, superseded: true, dispatchMs: 1, scheduleToStartMs: 1 };
         }
         log.push(`end ${id}`);
-        const reply = { text: 'Хорошо, всего доброго!', isGoodbye: true, interrupted: false, llmMs: 1, firstSentence: { ...spoken, voiceToVoiceMs: 900, greetingMs: null } };
+        const reply = { text: 'Хорошо, всего доброго!', isGoodbye: true, interrupted: false, llmMs: 1, firstSentence: { ...spoken, voiceToVoiceMs: 900, greetingMs: null }, readBackMismatches: [] };
         return { heard: 'Ну, даже не знаю, пожалуй, расскажите.', heardAt: new Date().toISOString(), sttMs: 1, reply, superseded: false, dispatchMs: 1, scheduleToStartMs: 1 };
       },
     },

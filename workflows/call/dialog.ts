@@ -283,6 +283,7 @@ async function converse(state: CallState, media: Media | null): Promise<void> {
       endpointing_ms: reply.firstSentence.endpointingMs,
       dispatch_ms: heard.dispatchMs,
       schedule_to_start_ms: heard.scheduleToStartMs,
+      ...(reply.readBackMismatches?.length ? { read_back_mismatches: reply.readBackMismatches } : {}),
     });
     return reply;
   }

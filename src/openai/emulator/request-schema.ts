@@ -15,6 +15,7 @@ export const ChatRequestSchema = z.looseObject({
   stream: z.boolean().nullish(),
   stream_options: z.looseObject({ include_usage: z.boolean().nullish() }).nullish(),
   temperature: z.number().min(0).max(2).nullish(),
+  reasoning_effort: z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max']).nullish(),
   max_completion_tokens: z.number().int().positive().nullish(),
   max_tokens: z.number().int().positive().nullish(),
   response_format: z

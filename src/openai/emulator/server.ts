@@ -168,6 +168,11 @@ export async function startOpenAIEmulator(options: OpenAIEmulatorOptions = {}): 
       return;
     }
     const request = parsed.data;
+    // As the API for reasoning models: sampling settings only without reasoning.
+    if (request.reasoning_effort && request.reasoning_effort !== 'none' && request.temperature !== undefined && request.temperature !== null && request.temperature !== 1) {
+      sendJson(res, 400, openAIErrorBody(`Unsupported value: 'temperature' is only supported with reasoning_effort 'none' (emulator).`, 'invalid_request_error', 'unsupported_value', 'temperature'));
+      return;
+    }
     const result = emulateCompletion(request);
     completionCounter += 1;
     const id = `chatcmpl-emulated-${completionCounter}`;

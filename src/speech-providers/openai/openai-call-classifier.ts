@@ -1,6 +1,7 @@
 import type OpenAI from 'openai';
 import type { DialogTurn } from '../../domain/call-session';
 import { classifyCall } from '../../openai/call-classifier';
+import type { ReasoningEffortSetting } from '../../openai/sampling';
 import type { CallClassifier, CallOutcome } from '../call-classifier';
 import { fromOpenAIError, OPENAI } from './openai-errors';
 
@@ -9,7 +10,7 @@ export class OpenAICallClassifier implements CallClassifier {
   readonly provider = OPENAI;
   readonly model: string;
 
-  constructor(private readonly options: { client: OpenAI; model: string; timeoutMs: number }) {
+  constructor(private readonly options: { client: OpenAI; model: string; timeoutMs: number; reasoningEffort?: ReasoningEffortSetting }) {
     this.model = options.model;
   }
 
@@ -17,6 +18,7 @@ export class OpenAICallClassifier implements CallClassifier {
     try {
       return await classifyCall(this.options.client, {
         model: this.model,
+        reasoningEffort: this.options.reasoningEffort ?? 'none',
         transcript: [...transcript],
         timeoutMs: this.options.timeoutMs,
         maxRetries: 0, // retries are Temporal's (README "Retries")

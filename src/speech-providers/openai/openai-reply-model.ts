@@ -1,6 +1,7 @@
 import type OpenAI from 'openai';
 import { generateOperatorReply, type OperatorReplyRequest } from '../../openai/operator-reply';
 import { streamOperatorSentences } from '../../openai/operator-reply-stream';
+import type { ReasoningEffortSetting } from '../../openai/sampling';
 import { splitGoodbyeMarker } from '../../openai/system-prompt';
 import type { ReplyModel, ReplyPiece, ReplyRequest } from '../reply-model';
 import { fromOpenAIError, OPENAI } from './openai-errors';
@@ -11,6 +12,8 @@ export interface OpenAIReplyModelOptions {
   systemPrompt: string;
   /** Spec 6.2: 0.7. */
   temperature: number;
+  /** Default none: current models reason unless told not to (sampling.ts). */
+  reasoningEffort?: ReasoningEffortSetting;
   /** Spec 6.2: 150-200 tokens. */
   maxOutputTokens: number;
   maxHistoryTurns: number;
@@ -51,6 +54,7 @@ export class OpenAIReplyModel implements ReplyModel {
     return {
       model: this.model,
       temperature: this.options.temperature,
+      reasoningEffort: this.options.reasoningEffort ?? 'none',
       maxOutputTokens: this.options.maxOutputTokens,
       systemPrompt: this.options.systemPrompt,
       history: [...request.history],

@@ -54,7 +54,7 @@ export interface SpeechRouteOptions {
 export const TTS_VOICES = ['alloy', 'ash', 'ballad', 'coral', 'echo', 'fable', 'nova', 'onyx', 'sage', 'shimmer', 'verse', 'marin', 'cedar'] as const;
 
 /** espeak-ng base pitch per voice, so different voices are told apart; everything else is the same robot. */
-const VOICE_PITCH: Record<string, number> = {
+export const VOICE_PITCH: Readonly<Record<string, number>> = {
   alloy: 55,
   ash: 40,
   ballad: 45,
@@ -83,6 +83,8 @@ const SpeechRequestSchema = z.looseObject({
 const TranscriptionFieldsSchema = z.looseObject({
   model: z.string().min(1),
   language: z.string().min(2).max(10).optional(),
+  /** `languages[]` form fields (gpt-transcribe, gpt-live-transcribe). */
+  languages: z.array(z.string().min(2).max(10)).optional(),
   prompt: z.string().optional(),
   response_format: z.enum(['json', 'text', 'srt', 'verbose_json', 'vtt', 'diarized_json']).optional(),
   temperature: z.coerce.number().min(0).max(1).optional(),
@@ -220,14 +222,32 @@ export function createSpeechRoutes(options: SpeechRouteOptions = {}): EmulatorRo
       }
       throw err;
     }
-    const fields: Record<string, string> = {};
-    for (const part of parts) if (part.filename === undefined) fields[part.name] = part.data.toString('utf8');
+    const fields: Record<string, string | string[]> = {};
+    for (const part of parts) {
+      if (part.filename !== undefined) continue;
+      const value = part.data.toString('utf8');
+      // The SDK sends an array as repeated `name[]` fields.
+      if (part.name.endsWith('[]')) {
+        const name = part.name.slice(0, -2);
+        const list = fields[name];
+        fields[name] = Array.isArray(list) ? [...list, value] : [value];
+      } else fields[part.name] = value;
+    }
     const parsed = TranscriptionFieldsSchema.safeParse(fields);
     if (!parsed.success) {
       sendJson(400, requestErrorBody(parsed.error));
       return;
     }
     const request = parsed.data;
+    // As the API: the current models take `languages` and refuse `language`; never both.
+    if (request.language !== undefined && request.languages !== undefined) {
+      sendJson(400, badRequest("Use either 'language' or 'languages', not both", 'languages', 'invalid_parameter_combination'));
+      return;
+    }
+    if (/^gpt-(live-)?transcribe(\b|-|$)/.test(request.model) && request.language !== undefined) {
+      sendJson(400, badRequest(`'language' is not supported by ${request.model}: use 'languages'`, 'language', 'unsupported_parameter'));
+      return;
+    }
     const format = request.response_format ?? 'json';
     if (request.stream === 'true') {
       sendJson(400, badRequest('The emulator does not support streamed transcriptions', 'stream'));
@@ -297,7 +317,7 @@ export function createSpeechRoutes(options: SpeechRouteOptions = {}): EmulatorRo
         200,
         {
           task: 'transcribe',
-          language: request.language === 'ru' || request.language === undefined ? 'russian' : request.language,
+          language: (request.language ?? request.languages?.[0] ?? 'ru') === 'ru' ? 'russian' : (request.language ?? request.languages?.[0]),
           duration: Number(durationSeconds.toFixed(3)),
           text: result.text,
           segments: [],
