@@ -117,14 +117,14 @@ export function createMediaActivities(deps: MediaActivityDeps) {
     const onCancel = () => stop.abort();
     signal.addEventListener('abort', onCancel, { once: true });
     const turn = randomUUID(); // the pipeline plays this reply's pieces in order
-    const pieces: { text: string; playback: Promise<SpeakResult> }[] = [];
+    const pieces: { text: string; playback: Promise<SpeakResult>; words?: Promise<{ text: string; isGoodbye: boolean }> }[] = [];
     let isGoodbye = false;
     let llmMs = 0;
     try {
       try {
         for await (const piece of session.respond({ history, ...(closingInstruction ? { closingInstruction } : {}), signal: stop.signal })) {
           isGoodbye ||= piece.isGoodbye;
-          if (piece.text === '' || stop.signal.aborted) continue;
+          if ((piece.text === '' && !piece.wordsWhenSpoken) || stop.signal.aborted) continue;
           const index = pieces.length;
           if (index === 0) {
             llmMs = Math.round(performance.now() - startedAt);
@@ -134,7 +134,7 @@ export function createMediaActivities(deps: MediaActivityDeps) {
           // A superseded or failed first piece stops the model at once, so the continued phrase is answered sooner.
           if (index === 0) playback.then((result) => result.superseded && stop.abort(), () => stop.abort());
           else playback.catch(() => undefined);
-          pieces.push({ text: piece.text, playback });
+          pieces.push({ text: piece.text, playback, ...(piece.wordsWhenSpoken ? { words: piece.wordsWhenSpoken } : {}) });
         }
       } catch (err) {
         if (pieces.length === 0) {
@@ -153,14 +153,21 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       const said: string[] = [];
       const readBackMismatches: { written: string; said: string }[] = [];
       // The transcript keeps the words actually spoken (a model reading aloud may change some).
-      const record = (written: string, result: SpeakResult) => {
+      const record = async (piece: (typeof pieces)[number], result: SpeakResult) => {
+        if (piece.words) {
+          // A speech-to-speech answer: its words (and a goodbye in them) are known once said.
+          const words = await piece.words;
+          isGoodbye ||= words.isGoodbye;
+          said.push(result.spokenText || words.text);
+          return;
+        }
         said.push(result.spokenText);
-        if (!result.interrupted && !saidAsWritten(written, result.spokenText)) readBackMismatches.push({ written, said: result.spokenText });
+        if (!result.interrupted && !saidAsWritten(piece.text, result.spokenText)) readBackMismatches.push({ written: piece.text, said: result.spokenText });
       };
-      if (firstSentence.playedMs > 0) record(pieces[0]!.text, firstSentence);
+      if (firstSentence.playedMs > 0) await record(pieces[0]!, firstSentence);
       for (const later of pieces.slice(1)) {
         const result = await later.playback.catch(() => null);
-        if (!interrupted && result && result.playedMs > 0) record(later.text, result);
+        if (!interrupted && result && result.playedMs > 0) await record(later, result);
         interrupted ||= result?.interrupted ?? true;
       }
       if (readBackMismatches.length > 0) {

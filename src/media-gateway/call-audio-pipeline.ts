@@ -1,5 +1,6 @@
 import { createEndpointer, parseMediaFormat, type Endpointer, type EndpointerEvent, type MediaFormat, type SileroModel, type SpeechEndEvent } from '../audio';
 import type { Logger } from '../logging/logger';
+import type { CalleeAudioSink } from '../speech-providers/voice-operator';
 import { metrics } from '../metrics/metrics';
 import { CallPlayback, type PlaybackResult } from './call-playback';
 import type { MediaCallHandler } from './gateway-server';
@@ -61,6 +62,8 @@ interface CallAudio {
   waiters: Map<string, Array<(outcome: 'confirmed' | 'superseded') => void>>;
   /** The callee's recent phrases, in memory until a turn transcribes them (oldest dropped first). */
   phrases: Map<string, PhraseAudio>;
+  /** Where the callee's speech goes as it arrives (a session that recognises while they talk); null: phrases only. */
+  listener: { sink: CalleeAudioSink; streaming: boolean; recent: Uint8Array[]; pieces: string[] } | null;
   /** Resolved when the media leg stops. */
   stopped: Promise<string>;
   markStopped: (reason: string) => void;
@@ -73,7 +76,12 @@ export interface PhraseAudio {
   durationMs: number;
   /** performance.now() when the phrase was handed on to the workflow. */
   handedOnAt: number;
+  /** The pieces of the call's recognition stream that carried this phrase, in order. */
+  streamPieces?: string[];
 }
+
+/** Frames kept before a phrase is known to have started, so its audio (with pre-roll) can go to a listening session: 600 ms. */
+const LISTENER_LOOKBACK_FRAMES = 30;
 
 /** Phrases kept per call: a turn takes at most a few; older ones are never asked for. */
 const MAX_PHRASES_KEPT = 8;
@@ -134,6 +142,7 @@ export class CallAudioPipeline implements MediaCallHandler {
       replies: new Map(),
       waiters: new Map(),
       phrases: new Map(),
+      listener: null,
       stopped,
       markStopped,
     });
@@ -152,6 +161,7 @@ export class CallAudioPipeline implements MediaCallHandler {
         const events: EndpointerEvent[] = [];
         if (missingBefore > 0) events.push(...(await call.endpointer.pushGap(missingBefore * 20)));
         events.push(...(await call.endpointer.pushFrame(payload)));
+        this.feedListener(call, payload);
         for (const event of events) await this.handle(call, event);
       })
       .catch((err: unknown) => {
@@ -178,6 +188,66 @@ export class CallAudioPipeline implements MediaCallHandler {
         call.phrases.clear();
         this.options.listener.onMediaStopped?.(session.callId, reason);
       });
+  }
+
+  /**
+   * A session that recognises while the callee talks: from now on it gets the audio of the
+   * callee's speech as it arrives (from just before each phrase starts) and a commit where each
+   * phrase, or a part of it before a pause, ends.
+   */
+  attachListener(callId: string, sink: CalleeAudioSink): void {
+    const call = this.calls.get(callId);
+    if (call) call.listener = { sink, streaming: false, recent: [], pieces: [] };
+  }
+
+  /** A frame for the listening session: sent while the callee speaks, kept a moment otherwise (the next phrase's pre-roll). */
+  private feedListener(call: CallAudio, frame: Uint8Array): void {
+    const listener = call.listener;
+    if (!listener) return;
+    if (listener.streaming) {
+      listener.sink.append(frame);
+      return;
+    }
+    listener.recent.push(frame);
+    if (listener.recent.length > LISTENER_LOOKBACK_FRAMES) listener.recent.shift();
+  }
+
+  /** The listening session's part of an endpointer event; returns the stream pieces of a phrase handed on now. */
+  private listenTo(call: CallAudio, event: EndpointerEvent, confirmsProvisional: boolean): string[] | undefined {
+    const listener = call.listener;
+    if (!listener) return undefined;
+    try {
+      switch (event.type) {
+        case 'speechStart':
+          // Whatever lingered since the last commit was not speech; the phrase starts with its pre-roll.
+          listener.sink.discard();
+          for (const frame of listener.recent) listener.sink.append(frame);
+          listener.recent = [];
+          listener.pieces = [];
+          listener.streaming = true;
+          return undefined;
+        case 'speechPause':
+          if (!listener.streaming) return undefined;
+          listener.pieces.push(listener.sink.commit());
+          return [...listener.pieces];
+        case 'speechEnd':
+          if (!listener.streaming) return undefined;
+          listener.streaming = false;
+          if (confirmsProvisional) {
+            listener.sink.discard(); // only the silence after the pause's commit
+            return undefined;
+          }
+          listener.pieces.push(listener.sink.commit());
+          return [...listener.pieces];
+        default:
+          return undefined;
+      }
+    } catch (err) {
+      // The listening session is a speed-up: without it the phrase is transcribed whole.
+      call.session.logger.warn({ err_message: String(err) }, 'listening session refused audio: phrases go to recognition whole');
+      listener.streaming = false;
+      return undefined;
+    }
   }
 
   /** The audio of one of the callee's phrases on a call of this gateway, or null when it is not here. */
@@ -306,6 +376,7 @@ export class CallAudioPipeline implements MediaCallHandler {
     const { session } = call;
     switch (event.type) {
       case 'speechStart':
+        this.listenTo(call, event, false);
         if (call.playback.playing) {
           const droppedMs = call.playback.bargeIn();
           session.logger.info({ dropped_ms: droppedMs }, 'barge-in: playback stopped');
@@ -324,19 +395,21 @@ export class CallAudioPipeline implements MediaCallHandler {
         const supersedes = call.provisional?.resumed ? call.provisional.utteranceId : undefined;
         const utteranceId = this.nextUtteranceId(call);
         call.provisional = { utteranceId, resumed: false }; // before the workflow can ask to answer it
-        await this.report(call, utteranceId, event, true, supersedes);
+        await this.report(call, utteranceId, event, true, supersedes, this.listenTo(call, event, false));
         return;
       }
       case 'speechEnd': {
         const open = call.provisional;
         call.provisional = null;
-        if (open && !open.resumed && !event.forced) {
+        const confirmsProvisional = open !== null && !open.resumed && !event.forced;
+        const streamPieces = this.listenTo(call, event, confirmsProvisional);
+        if (open && confirmsProvisional) {
           // The provisional phrase was the whole phrase: its reply (prepared meanwhile) may play now.
           this.settle(call, open.utteranceId, 'confirmed');
           return;
         }
         if (open && !open.resumed) this.settle(call, open.utteranceId, 'superseded');
-        await this.report(call, this.nextUtteranceId(call), event, false, open?.utteranceId);
+        await this.report(call, this.nextUtteranceId(call), event, false, open?.utteranceId, streamPieces);
         return;
       }
     }
@@ -348,7 +421,14 @@ export class CallAudioPipeline implements MediaCallHandler {
   }
 
   /** Keeps a phrase's audio for the turn and tells the listener (the workflow). */
-  private async report(call: CallAudio, utteranceId: string, event: Omit<SpeechEndEvent, 'type'>, tentative: boolean, supersedes: string | undefined): Promise<void> {
+  private async report(
+    call: CallAudio,
+    utteranceId: string,
+    event: Omit<SpeechEndEvent, 'type'>,
+    tentative: boolean,
+    supersedes: string | undefined,
+    streamPieces: string[] | undefined,
+  ): Promise<void> {
     const { session } = call;
     // The phrase ended `positionMs - endMs` ago: that wait is the endpointing silence.
     const endpointingMs = Math.max(0, call.endpointer.positionMs - event.endMs);
@@ -356,7 +436,13 @@ export class CallAudioPipeline implements MediaCallHandler {
     call.lastSpeechEndAt = speechEndedAt;
     call.lastEndpointingMs = Math.round(endpointingMs);
     metrics.stage.observe({ stage: 'endpointing' }, endpointingMs / 1000);
-    call.phrases.set(utteranceId, { pcm: event.utterance, sampleRate: event.sampleRate, durationMs: event.durationMs, handedOnAt: performance.now() });
+    call.phrases.set(utteranceId, {
+      pcm: event.utterance,
+      sampleRate: event.sampleRate,
+      durationMs: event.durationMs,
+      handedOnAt: performance.now(),
+      ...(streamPieces ? { streamPieces } : {}),
+    });
     for (const old of call.phrases.keys()) {
       if (call.phrases.size <= MAX_PHRASES_KEPT) break;
       call.phrases.delete(old);

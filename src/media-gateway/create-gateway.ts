@@ -65,7 +65,14 @@ export async function createMediaGateway(deps: {
   routeTemporalLogsTo(deps.logger);
   const vad: SileroModel = await loadSileroModel();
   // The operator's voice: the cascade STT -> reply model -> TTS; one session per call while its media is here.
-  const operator: VoiceOperator = new CascadeVoiceOperator({ stt: providers.stt, replyModel: providers.replyModel, tts: providers.tts, replySpeech: config.env.REPLY_SPEECH });
+  const operator: VoiceOperator = new CascadeVoiceOperator({
+    stt: providers.stt,
+    ...(providers.streamingStt ? { streamingStt: providers.streamingStt } : {}),
+    replyModel: providers.replyModel,
+    tts: providers.tts,
+    replySpeech: config.env.REPLY_SPEECH,
+    logger,
+  });
   const sessions = new Map<string, VoiceOperatorSession>();
   const pipeline = new CallAudioPipeline({
     vad,
@@ -78,7 +85,9 @@ export async function createMediaGateway(deps: {
     listener: {
       async onMediaStarted(callId, format) {
         // The voice session opens at the answer, in the line's format (G.711 straight from the provider where it can).
-        sessions.set(callId, operator.openSession({ callId, line: format }));
+        const session = operator.openSession({ callId, line: format });
+        sessions.set(callId, session);
+        if (session.listen) pipeline.attachListener(callId, session.listen);
         await client.workflow.getHandle(callId).signal(mediaAttachedSignal, { taskQueue, gatewayId });
         logger.info({ call_id: callId, task_queue: taskQueue }, 'call media carried by this gateway');
         await deps.listener?.onMediaStarted?.(callId, format);

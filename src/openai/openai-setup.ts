@@ -12,9 +12,9 @@ import { deprecatedModelsInUse } from './model-lifecycle';
  */
 export const EMULATOR_LATENCY_PROFILES = {
   none: {},
-  fast: { sttMs: 250, chatFirstTokenMs: 250, perTokenMs: 10, ttsFirstByteMs: 150, ttsPacing: 2 },
-  typical: { sttMs: 400, chatFirstTokenMs: 350, perTokenMs: 20, ttsFirstByteMs: 250, ttsPacing: 2 },
-  slow: { sttMs: 900, chatFirstTokenMs: 800, perTokenMs: 30, ttsFirstByteMs: 600, ttsPacing: 2, rateLimitEvery: 25 },
+  fast: { sttMs: 250, chatFirstTokenMs: 250, perTokenMs: 10, ttsFirstByteMs: 150, ttsPacing: 2, realtimeTranscriptMs: 100, realtimeFirstAudioMs: 200 },
+  typical: { sttMs: 400, chatFirstTokenMs: 350, perTokenMs: 20, ttsFirstByteMs: 250, ttsPacing: 2, realtimeTranscriptMs: 150, realtimeFirstAudioMs: 300 },
+  slow: { sttMs: 900, chatFirstTokenMs: 800, perTokenMs: 30, ttsFirstByteMs: 600, ttsPacing: 2, rateLimitEvery: 25, realtimeTranscriptMs: 400, realtimeFirstAudioMs: 700 },
 } as const;
 
 export interface ConfiguredOpenAI {

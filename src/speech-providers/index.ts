@@ -9,6 +9,7 @@ import { OpenAICallClassifier } from './openai/openai-call-classifier';
 import { OpenAIReplyModel } from './openai/openai-reply-model';
 import { OpenAISpeechToText } from './openai/openai-speech-to-text';
 import { OpenAITextToSpeech } from './openai/openai-text-to-speech';
+import { OpenAIRealtimeSpeechToText } from './openai/realtime/realtime-speech-to-text';
 import { OpenAIRealtimeTextToSpeech } from './openai/realtime/realtime-text-to-speech';
 import type { ReplyModel } from './reply-model';
 import type { SpeechToText } from './speech-to-text';
@@ -23,7 +24,10 @@ export { SpeechProviderError, PROVIDER_REJECTED, PROVIDER_UNAVAILABLE } from './
 
 /** The speech providers of one process: the cascade STT -> reply model -> TTS, and the post-call classifier. */
 export interface SpeechProviders {
+  /** Recognition of finished phrases (and the fallback of the streaming one). */
   stt: SpeechToText;
+  /** Recognition while the callee talks (OPENAI_STT_API=realtime). */
+  streamingStt?: SpeechToText;
   replyModel: ReplyModel;
   tts: TextToSpeech;
   classifier: CallClassifier;
@@ -42,6 +46,7 @@ export function createOpenAISpeechProviders(client: OpenAI, config: AppConfig, o
   const realtime = { ...(options.realtimeTlsCa ? { tlsCa: options.realtimeTlsCa } : {}), ...(options.logger ? { logger: options.logger } : {}) };
   return {
     stt: new OpenAISpeechToText({ client, model: env.OPENAI_STT_MODEL, timeoutMs }),
+    ...(env.OPENAI_STT_API === 'realtime' ? { streamingStt: new OpenAIRealtimeSpeechToText({ client, model: env.OPENAI_STT_REALTIME_MODEL, timeoutMs, ...realtime }) } : {}),
     replyModel: new OpenAIReplyModel({
       client,
       model: env.OPENAI_CHAT_MODEL,

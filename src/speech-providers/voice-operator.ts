@@ -4,6 +4,7 @@ import type { PhraseAudio, PhraseTranscript } from './speech-to-text';
 
 /** One piece of the operator's spoken answer: its words and their audio, in order. */
 export interface SpokenPiece {
+  /** The words to say ('' for a speech-to-speech answer, whose words come with its audio: `wordsWhenSpoken`). */
   text: string;
   /** The operator said goodbye in this piece: the call ends after the answer. */
   isGoodbye: boolean;
@@ -15,12 +16,17 @@ export interface SpokenPiece {
    * word for word (the transcript keeps what was said). Never rejects; '' when the audio failed.
    */
   spokenText: Promise<string>;
+  /**
+   * A speech-to-speech answer (no text before the audio): its words and whether they close the
+   * call, once the model has finished saying them. Never rejects.
+   */
+  wordsWhenSpoken?: Promise<{ text: string; isGoodbye: boolean }>;
 }
 
 export interface VoiceOperatorCapabilities {
   /** One model hears the callee and speaks the answer (a realtime speech-to-speech session). */
   speechToSpeech: boolean;
-  /** The session takes the callee's audio while it arrives (`pushAudio`), not only finished phrases. */
+  /** The session takes the callee's audio while it arrives (`listen`), not only finished phrases. */
   streamingInput: boolean;
 }
 
@@ -37,9 +43,23 @@ export interface VoiceOperator {
   openSession(call: SpeechCall): VoiceOperatorSession;
 }
 
+/** Where the media gateway puts the callee's audio for a session that listens all along. */
+export interface CalleeAudioSink {
+  append(frame: Uint8Array): void;
+  /** Drops what was appended since the last commit (the silence after a phrase). */
+  discard(): void;
+  /** The audio since the last commit is (part of) a phrase: returns its id. */
+  commit(): string;
+}
+
 export interface VoiceOperatorSession {
-  /** The callee's audio as it arrives on the line (sessions that listen all along; the cascade needs only phrases). */
-  pushAudio?(pcm: Int16Array, sampleRate: number): void;
+  /**
+   * Takes the callee's audio as it arrives on the line, in the line's format (sessions that
+   * recognise while the callee talks). The media gateway appends the audio of speech (from just
+   * before its start) and commits where its endpointer ends a phrase, or a part of it at a pause;
+   * the commits' ids come back in `PhraseAudio.streamPieces`.
+   */
+  listen?: CalleeAudioSink;
   /** What the callee said in one phrase ('' for noise). Failures throw `SpeechProviderError`. */
   transcribe(phrase: PhraseAudio, options?: { signal?: AbortSignal }): Promise<PhraseTranscript>;
   /**

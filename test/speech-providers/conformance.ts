@@ -40,6 +40,8 @@ export interface ProviderEnvironment {
   baseURL: string;
   /** The implementation's time limit for one provider request (the suite shortens it to test timeouts). */
   timeoutMs: number;
+  /** The emulator's self-signed certificate, for WebSocket (wss://) providers. */
+  tlsCa: string;
 }
 
 export interface ReplyModelEnvironment extends ProviderEnvironment {
@@ -302,8 +304,8 @@ export function describeSpeechToTextConformance(name: string, emulator: () => Op
     let shortTimeout: SpeechToText;
 
     beforeAll(() => {
-      stt = factory({ baseURL: emulator().url, timeoutMs: DEFAULT_TIMEOUT_MS });
-      shortTimeout = factory({ baseURL: emulator().url, timeoutMs: SHORT_TIMEOUT_MS });
+      stt = factory({ baseURL: emulator().url, tlsCa: emulator().tlsCa, timeoutMs: DEFAULT_TIMEOUT_MS });
+      shortTimeout = factory({ baseURL: emulator().url, tlsCa: emulator().tlsCa, timeoutMs: SHORT_TIMEOUT_MS });
     });
     afterEach(() => emulator().clearFaults());
 
@@ -415,8 +417,8 @@ export function describeReplyModelConformance(
     let shortTimeout: ReplyModel;
 
     beforeAll(() => {
-      model = factory({ baseURL: emulator().url, timeoutMs: DEFAULT_TIMEOUT_MS, systemPrompt: SYSTEM_PROMPT });
-      shortTimeout = factory({ baseURL: emulator().url, timeoutMs: SHORT_TIMEOUT_MS, systemPrompt: SYSTEM_PROMPT });
+      model = factory({ baseURL: emulator().url, tlsCa: emulator().tlsCa, timeoutMs: DEFAULT_TIMEOUT_MS, systemPrompt: SYSTEM_PROMPT });
+      shortTimeout = factory({ baseURL: emulator().url, tlsCa: emulator().tlsCa, timeoutMs: SHORT_TIMEOUT_MS, systemPrompt: SYSTEM_PROMPT });
     });
     afterEach(() => emulator().clearFaults());
 
@@ -481,7 +483,7 @@ export function describeReplyModelConformance(
     });
 
     test('the "interrupted" annotation is never spoken, even when the model repeats it', async () => {
-      const echoing = factory({ baseURL: emulator().url, timeoutMs: DEFAULT_TIMEOUT_MS, systemPrompt: ECHOING_SYSTEM_PROMPT });
+      const echoing = factory({ baseURL: emulator().url, tlsCa: emulator().tlsCa, timeoutMs: DEFAULT_TIMEOUT_MS, systemPrompt: ECHOING_SYSTEM_PROMPT });
       const history = [turn('assistant', 'Здравствуйте! Я звоню с предложением', true), turn('user', 'Что?')];
       const pieces = await drain(echoing.streamReply({ history: [] }));
       const whole = await echoing.reply({ history: [] });
@@ -580,8 +582,8 @@ export function describeTextToSpeechConformance(name: string, emulator: () => Op
     const seconds = (samples: Int16Array) => samples.length / tts.capabilities.sampleRate;
 
     beforeAll(() => {
-      tts = factory({ baseURL: emulator().url, timeoutMs: DEFAULT_TIMEOUT_MS });
-      shortTimeout = factory({ baseURL: emulator().url, timeoutMs: SHORT_TIMEOUT_MS });
+      tts = factory({ baseURL: emulator().url, tlsCa: emulator().tlsCa, timeoutMs: DEFAULT_TIMEOUT_MS });
+      shortTimeout = factory({ baseURL: emulator().url, tlsCa: emulator().tlsCa, timeoutMs: SHORT_TIMEOUT_MS });
     });
     afterEach(() => emulator().clearFaults());
 
@@ -824,7 +826,7 @@ export function describeVoiceOperatorConformance(
     const open = () => operator.openSession({ callId: `conformance-call-${++calls}` });
 
     beforeAll(() => {
-      ({ operator, replyModel, replySpeech } = factory({ baseURL: emulator().url, timeoutMs: DEFAULT_TIMEOUT_MS, systemPrompt: SYSTEM_PROMPT }));
+      ({ operator, replyModel, replySpeech } = factory({ baseURL: emulator().url, tlsCa: emulator().tlsCa, timeoutMs: DEFAULT_TIMEOUT_MS, systemPrompt: SYSTEM_PROMPT }));
       session = open();
     });
     afterAll(async () => {
@@ -839,7 +841,7 @@ export function describeVoiceOperatorConformance(
       expect(['streamed', 'whole']).toContain(replySpeech);
       const fresh = open();
       // A session takes the callee's audio as it arrives exactly when the operator declares it does.
-      expect({ pushAudio: typeof fresh.pushAudio === 'function' }).toEqual({ pushAudio: operator.capabilities.streamingInput });
+      expect({ listen: fresh.listen !== undefined }).toEqual({ listen: operator.capabilities.streamingInput });
       for (const method of [fresh.transcribe, fresh.respond, fresh.speak, fresh.close]) expect(typeof method).toBe('function');
       await expect(fresh.close()).resolves.toBeUndefined();
     });
@@ -1096,8 +1098,8 @@ export function describeCallClassifierConformance(name: string, emulator: () => 
     let shortTimeout: CallClassifier;
 
     beforeAll(() => {
-      classifier = factory({ baseURL: emulator().url, timeoutMs: DEFAULT_TIMEOUT_MS });
-      shortTimeout = factory({ baseURL: emulator().url, timeoutMs: SHORT_TIMEOUT_MS });
+      classifier = factory({ baseURL: emulator().url, tlsCa: emulator().tlsCa, timeoutMs: DEFAULT_TIMEOUT_MS });
+      shortTimeout = factory({ baseURL: emulator().url, tlsCa: emulator().tlsCa, timeoutMs: SHORT_TIMEOUT_MS });
     });
     afterEach(() => emulator().clearFaults());
 

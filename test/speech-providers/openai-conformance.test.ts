@@ -10,12 +10,14 @@ import {
   describeTextToSpeechConformance,
   useConformanceEmulator,
 } from './conformance';
-import { openAICallClassifier, openAIReplyModel, openAISpeechToText, openAITextToSpeech } from './openai-providers';
+import { openAICallClassifier, openAIRealtimeSpeechToText, openAIRealtimeTextToSpeech, openAIReplyModel, openAISpeechToText, openAITextToSpeech } from './openai-providers';
 
 const emulator = useConformanceEmulator();
 
 describeSpeechToTextConformance('OpenAISpeechToText', emulator, (env) => openAISpeechToText(env));
 describeReplyModelConformance('OpenAIReplyModel', emulator, (env) => openAIReplyModel(env));
 describeTextToSpeechConformance('OpenAITextToSpeech', emulator, (env) => openAITextToSpeech(env));
+describeTextToSpeechConformance('OpenAIRealtimeTextToSpeech', emulator, (env) => openAIRealtimeTextToSpeech(env));
+describeSpeechToTextConformance('OpenAIRealtimeSpeechToText', emulator, (env) => openAIRealtimeSpeechToText(env));
 describeCallClassifierConformance('OpenAICallClassifier', emulator, (env) => openAICallClassifier(env));
 describeActivityFailureConformance();

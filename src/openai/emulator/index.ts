@@ -10,6 +10,7 @@ export {
   type EmulatorRoute,
   type EmulatorRouteContext,
 } from './server';
+export { REALTIME_PATH, type RealtimeFault, type RealtimeDropOn, type RealtimeEventRecord } from './realtime';
 export { emulateOperatorReply } from './chat-rules';
 export { classifyUtterance, emulateClassification } from './classification-rules';
 export {

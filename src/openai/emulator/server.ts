@@ -1,14 +1,22 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../logging/logger';
 import { completionBody, completionChunks, emulateCompletion, estimateTokens } from './completion';
 import { ChatRequestSchema, openAIErrorBody, requestErrorBody } from './request-schema';
 import { createSpeechRoutes, type SpeechRouteOptions } from './speech';
+import {
+  createRealtimeEndpoint,
+  generateEmulatorCertificate,
+  listenDualProtocol,
+  writeCaFile,
+  type RealtimeEventRecord,
+  type RealtimeFault,
+} from './realtime';
 
 /**
  * A local, OpenAI-compatible EMULATOR (not the OpenAI API) used by tests and by the demo when no
  * OPENAI_API_KEY is set. Every response carries `x-emulator: openai-emulator` and model names are
- * prefixed `emulated-`. It listens on 127.0.0.1 only.
+ * prefixed `emulated-`. It listens on 127.0.0.1 only: plain HTTP for REST, and TLS on the same port for
+ * the Realtime WebSocket (`wss://.../v1/realtime`, realtime/), with a throwaway self-signed certificate.
  */
 export const EMULATOR_HEADER = 'x-emulator';
 export const EMULATOR_HEADER_VALUE = 'openai-emulator';
@@ -64,8 +72,18 @@ export interface OpenAIEmulatorOptions {
   port?: number;
   logger?: Logger;
   /** ttsFirstByteMs / ttsPacing / sttMs: see SpeechRouteLatency (speech/routes.ts). */
-  /** rateLimitEvery: every Nth API request is answered 429 with `retry-after-ms` (the `slow` profile's occasional rate limits). */
-  latency?: { chatFirstTokenMs?: number; perTokenMs?: number; ttsFirstByteMs?: number; ttsPacing?: number; sttMs?: number; rateLimitEvery?: number };
+  /** rateLimitEvery: every Nth API request is answered 429 with `retry-after-ms` (the `slow` profile's occasional rate limits; not WebSockets). */
+  /** realtimeTranscriptMs: Realtime input_audio_buffer.commit -> transcription completed; realtimeFirstAudioMs: response.create -> first audio delta. */
+  latency?: {
+    chatFirstTokenMs?: number;
+    perTokenMs?: number;
+    ttsFirstByteMs?: number;
+    ttsPacing?: number;
+    sttMs?: number;
+    rateLimitEvery?: number;
+    realtimeTranscriptMs?: number;
+    realtimeFirstAudioMs?: number;
+  };
   /** Mounted before the default routes, so they can replace them. */
   routes?: EmulatorRoute[];
   /** The default /v1/audio/speech and /v1/audio/transcriptions (espeak-ng stand-ins); false leaves them out. */
@@ -78,7 +96,15 @@ export interface OpenAIEmulator {
   port: number;
   /** Every request that reached the emulator, in order (faulted ones included). */
   requests: EmulatorRequestRecord[];
+  /** PEM of the emulator's self-signed TLS certificate, for the Realtime client's `ca` option. */
+  tlsCa: string;
+  /** The same PEM in a file (removed on close), for child processes' NODE_EXTRA_CA_CERTS. */
+  caFile: string;
+  /** Realtime events in and out of every session, types only. */
+  realtimeEvents: RealtimeEventRecord[];
   injectFault(fault: EmulatorFault): void;
+  injectRealtimeFault(fault: RealtimeFault): void;
+  /** Clears REST and Realtime faults. */
   clearFaults(): void;
   close(): Promise<void>;
 }
@@ -282,36 +308,70 @@ export async function startOpenAIEmulator(options: OpenAIEmulatorOptions = {}): 
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
+  const realtime = createRealtimeEndpoint({
+    ...(logger ? { logger } : {}),
+    ...(options.latency ? { latency: options.latency } : {}),
+    ...(options.speech !== false && options.speech?.extraPhrases ? { extraPhrases: options.speech.extraPhrases } : {}),
+    ...(options.speech !== false && options.speech?.matchThreshold !== undefined ? { matchThreshold: options.speech.matchThreshold } : {}),
+    headers: { [EMULATOR_HEADER]: EMULATOR_HEADER_VALUE },
+    recordRequest: (record) => requests.push(record),
+    // The REST faults ('*' or '/v1/realtime') apply to the handshake too: a refused or stalled upgrade.
+    takeFault: (path, body) => {
+      const fault = takeFault(path, body);
+      if (!fault) return undefined;
+      logger?.info({ path, status: fault.status, delayMs: fault.delayMs }, 'openai emulator: injecting fault (realtime handshake)');
+      const headers: Record<string, string> = {};
+      if (fault.retryAfterSeconds !== undefined) {
+        headers['retry-after'] = String(fault.retryAfterSeconds);
+        headers['retry-after-ms'] = String(Math.round(fault.retryAfterSeconds * 1000));
+      }
+      return {
+        ...(fault.delayMs !== undefined ? { delayMs: fault.delayMs } : {}),
+        ...(fault.status !== undefined ? { status: fault.status, body: faultBody(fault, fault.status) } : {}),
+        headers,
+      };
+    },
   });
-  const port = (server.address() as AddressInfo).port;
+  server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => realtime.handleUpgrade(req, socket, head));
+
+  const certificate = await generateEmulatorCertificate();
+  const ca = await writeCaFile(certificate.cert);
+  const listener = await listenDualProtocol({ httpServer: server, tls: certificate, host: '127.0.0.1', port: options.port ?? 0 }).catch(async (err: unknown) => {
+    await ca.remove();
+    throw err;
+  });
+  const port = listener.port;
   const url = `http://127.0.0.1:${port}/v1`;
-  logger?.info({ url }, 'OpenAI EMULATOR listening (local stand-in, not the OpenAI API)');
+  logger?.info(
+    { url, realtime_url: `wss://127.0.0.1:${port}/v1/realtime`, ca_file: ca.caFile },
+    'OpenAI EMULATOR listening (local stand-in, not the OpenAI API; Realtime WebSocket over TLS with a self-signed certificate)',
+  );
 
   return {
     url,
     port,
     requests,
+    tlsCa: certificate.cert,
+    caFile: ca.caFile,
+    realtimeEvents: realtime.events,
     injectFault(fault) {
       faults.push({ fault, remaining: Math.max(1, fault.times ?? 1) });
     },
+    injectRealtimeFault(fault) {
+      realtime.injectFault(fault);
+    },
     clearFaults() {
       faults.length = 0;
+      realtime.clearFaults();
     },
-    close() {
-      if (closed) return Promise.resolve();
+    async close() {
+      if (closed) return;
       closed = true;
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
-      return new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      realtime.close();
+      await listener.close();
+      await ca.remove();
     },
   };
 }
