@@ -191,7 +191,9 @@ export function createMediaActivities(deps: MediaActivityDeps) {
         const speak = (line: string) => session.speak(line, { signal: stop.signal });
         try {
           const options = { onInterrupt: () => stop.abort() };
-          return await (cache ? speaker.sayFixed(callId, text, speak, options) : speaker.play(callId, speak(text), options));
+          const result = await (cache ? speaker.sayFixed(callId, text, speak, options) : speaker.play(callId, speak(text), options));
+          if (result.playedMs > 0) session.remember?.(result.spokenText);
+          return result;
         } catch (err) {
           throw asFailure(err);
         } finally {

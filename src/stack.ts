@@ -6,7 +6,7 @@ import { createMediaGateway, type RunningGateway } from './media-gateway/create-
 import type { Logger } from './logging/logger';
 import { startApiServer, type RunningApi } from './api/server';
 import { setUpOpenAI, type ConfiguredOpenAI } from './openai/openai-setup';
-import { createOpenAISpeechProviders } from './speech-providers';
+import { openAIVoiceOperator } from './speech-providers';
 import { createResultsSink } from './results';
 import type { ResultsSink } from './results/results-sink';
 import { connectClient, connectWorkerConnection, temporalTargetFrom } from './temporal/connection';
@@ -69,7 +69,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   if (mediaModeOf(config) === 'voice') {
     const connection = await connectWorkerConnection(target, logger);
     connections.push(connection);
-    gateway = await createMediaGateway({ config, logger, client, connection, providers: createOpenAISpeechProviders(openai.client, config), port: options.gatewayPort, host: options.apiHost });
+    gateway = await createMediaGateway({ config, logger, client, connection, operator: openAIVoiceOperator(openai, config, logger), port: options.gatewayPort, host: options.apiHost });
     config = { ...config, mediaGatewayPublicUrl: config.env.MEDIA_GATEWAY_PUBLIC_URL ?? gateway.gateway.url };
   }
   const api = await startApiServer({ config, logger, client, port: options.apiPort, host: options.apiHost });

@@ -1,5 +1,6 @@
 import type { HangUpResult, LevelResult, LevelSummary } from './run-level';
 import type { Distribution } from './stats';
+import { renderDialogModes, type MeasuredDialogMode } from './dialog-modes';
 
 export interface MeasuredLevel {
   calls: number;
@@ -45,6 +46,8 @@ export interface BenchReport {
   gatewayComparison?: { calls: number; one: MeasuredLevel; two: MeasuredLevel } | null;
   /** Callees that hung up mid-reply: how long the operator's voice still reached them. */
   hangUps?: (HangUpResult & { summary: Distribution; measuredBy?: string }) | null;
+  /** The dialog designs of issue 10 side by side (also written alone to <profile>-dialog-modes.md). */
+  dialogModes?: MeasuredDialogMode[];
   /** The run this one replaced (the committed report at the time), for comparison. */
   previous?: { generatedAt: string; largestSustained: number | null; levels: Pick<MeasuredLevel, 'calls' | 'summary' | 'result'>[] } | null;
   targets: TargetCheck[];
@@ -201,6 +204,10 @@ export function renderMarkdown(report: BenchReport): string {
       );
     }
     out();
+  }
+  if (report.dialogModes && report.dialogModes.length > 0) {
+    out();
+    out(renderDialogModes(report.dialogModes, report.profileFigures));
   }
   return lines.join('\n');
 }

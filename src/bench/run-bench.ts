@@ -15,6 +15,7 @@ import { distribution } from './stats';
 import { ProcessSampler } from './process-sampler';
 import { renderMarkdown, type BenchReport, type MeasuredLevel, type MeasuredVariant, type TargetCheck } from './report';
 import { runHangUps, runLevel, summarizeLevel, type LevelResult, type LevelTarget } from './run-level';
+import { measureDialogModes, renderDialogModes, type MeasuredDialogMode } from './dialog-modes';
 import { LINE_OPEN_AFTER_HANGUP_MS } from '../telephony/simulated/callee-behaviours';
 
 /**
@@ -40,6 +41,10 @@ const ArgsSchema = z.object({
   twoGatewaysAt: z.number().int().min(0).max(500).default(50),
   /** Calls whose callee hangs up mid-reply, to measure how soon the operator's voice stops (0 = not). */
   hangupCalls: z.number().int().min(0).max(100).default(10),
+  /** The dialog designs of issue 10 side by side at these levels (empty: not). */
+  dialogModeLevels: z.array(z.number().int().min(1).max(200)).default([3, 30]),
+  /** Only the dialog designs (written to <profile>-dialog-modes.*), nothing else. */
+  onlyDialogModes: z.boolean().default(false),
 });
 type BenchArgs = z.infer<typeof ArgsSchema>;
 
@@ -77,15 +82,26 @@ function parseArgs(argv: string[]): BenchArgs {
       case 'no-two-gateways':
         raw.twoGatewaysAt = 0;
         break;
+      case 'dialog-modes':
+        raw.dialogModeLevels = value?.split(',').map(Number);
+        break;
+      case 'no-dialog-modes':
+        raw.dialogModeLevels = [];
+        break;
+      case 'only-dialog-modes':
+        raw.onlyDialogModes = true;
+        break;
       case 'smoke':
         raw.smoke = true;
         break;
       default:
-        throw new Error(`unknown option --${flag} (options: --profile fast|typical|slow, --levels 1,3,10, --no-find-max, --no-variants, --variant-rounds N, --max-turns N, --two-gateways-at N, --no-two-gateways, --hangup-calls N, --out DIR, --smoke, --rerender FILE.json)`);
+        throw new Error(`unknown option --${flag} (options: --profile fast|typical|slow, --levels 1,3,10, --no-find-max, --no-variants, --variant-rounds N, --max-turns N, --two-gateways-at N, --no-two-gateways, --hangup-calls N, --dialog-modes 3,30, --no-dialog-modes, --only-dialog-modes, --out DIR, --smoke, --rerender FILE.json)`);
     }
   }
   const args = ArgsSchema.parse(raw);
-  return args.smoke ? { ...args, levels: [1], findMax: false, variants: false, twoGatewaysAt: 0, hangupCalls: 1, maxTurns: args.maxTurns ?? 2, profile: raw.profile ? args.profile : 'fast' } : args;
+  return args.smoke
+    ? { ...args, levels: [1], findMax: false, variants: false, twoGatewaysAt: 0, hangupCalls: 1, dialogModeLevels: [], onlyDialogModes: false, maxTurns: args.maxTurns ?? 2, profile: raw.profile ? args.profile : 'fast' }
+    : args;
 }
 
 /** Talking personas only, in turn (suffix rules of the simulator): every call is a real conversation. */
@@ -290,8 +306,15 @@ async function main() {
     });
     return { dev, client };
   };
-  const startEmulator = async (profile: string): Promise<ReadyChild> => {
-    const child = await startReadyChild({ script: path.join(dist, 'openai/emulator/main.js'), args: [profile], env: cleanEnv({}), readyKey: 'emulator_url', logFile: path.join(work, `logs/emulator-${profile}.log`) });
+  let emulators = 0;
+  const startEmulator = async (profile: string, overrides: Record<string, number> = {}): Promise<ReadyChild> => {
+    const child = await startReadyChild({
+      script: path.join(dist, 'openai/emulator/main.js'),
+      args: [profile, ...Object.entries(overrides).map(([name, value]) => `${name}=${value}`)],
+      env: cleanEnv({}),
+      readyKey: 'emulator_url',
+      logFile: path.join(work, `logs/emulator-${profile}-${++emulators}.log`),
+    });
     stops.push(child.stop);
     return child;
   };
@@ -309,7 +332,7 @@ async function main() {
    * gateways (each also a Temporal worker on its own task queue, behind one round-robin address when
    * there are several), each started from its production entry point in a process of its own.
    */
-  const startService = async (name: string, temporal: { dev: DevServer; client: Client }, emulatorUrl: string, env: Record<string, string> = {}, gateways = 1) => {
+  const startService = async (name: string, temporal: { dev: DevServer; client: Client }, emulator: { ready: Record<string, unknown> }, env: Record<string, string> = {}, gateways = 1) => {
     const slug = name.replace(/\W+/g, '-');
     const taskQueue = `${TASK_QUEUE_PREFIX}-${slug}`;
     const resultsCsvPath = path.join(work, `results-${slug}.csv`);
@@ -323,7 +346,9 @@ async function main() {
       TEMPORAL_ADDRESS: temporal.dev.address,
       TEMPORAL_TASK_QUEUE: taskQueue,
       OPENAI_API_KEY: 'local-emulator-no-key',
-      OPENAI_BASE_URL: emulatorUrl,
+      OPENAI_BASE_URL: String(emulator.ready.emulator_url),
+      // The emulator's Realtime WebSocket has a self-signed certificate.
+      NODE_EXTRA_CA_CERTS: String(emulator.ready.ca_file),
       TELEPHONY_PROVIDER: 'simulated',
       TELEPHONY_CONFIG: JSON.stringify({ providerUrl }),
       TELEPHONY_API_KEY: secrets.provider,
@@ -367,10 +392,49 @@ async function main() {
     };
   };
 
+  /** The dialog designs of issue 10 (fresh service and emulator each), written to <profile>-dialog-modes.{json,md}. */
+  const runDialogModes = async (temporal: { dev: DevServer; client: Client }): Promise<MeasuredDialogMode[]> => {
+    const modes = await measureDialogModes({
+      levels: args.dialogModeLevels,
+      rampMs: RAMP_MS,
+      phoneFor,
+      out,
+      emulator: (overrides) => startEmulator(args.profile, overrides),
+      startService: async (name, emulator, env) => {
+        const svc = await startService(name, temporal, emulator, env);
+        const target: LevelTarget = {
+          apiUrl: svc.apiUrl,
+          gatewayHttpUrls: svc.gatewayHttpUrls,
+          apiKey: secrets.api,
+          providerUrl,
+          providerApiKey: secrets.provider,
+          client: temporal.client,
+          sampler,
+          resultsCsvPath: svc.resultsCsvPath,
+          ourProcesses: Object.keys(svc.children),
+          baselineRssMb: null,
+        };
+        return { target, processes: svc.children, stop: svc.stop };
+      },
+    });
+    const base = path.join(outDir, `${args.profile}-dialog-modes`);
+    const markdown = renderDialogModes(modes, { ...EMULATOR_LATENCY_PROFILES[args.profile] });
+    writeFileSync(`${base}.json`, JSON.stringify({ generatedAt: new Date().toISOString(), command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`, machine: machine(), profile: args.profile, modes }, null, 2) + '\n');
+    writeFileSync(`${base}.md`, `# Dialog designs: profile ${args.profile}\n\n${markdown}\n`);
+    out();
+    out(markdown);
+    out(`Written: ${path.relative(process.cwd(), base)}.json, .md`);
+    return modes;
+  };
+
   try {
     const main = await startDev(true);
+    if (args.onlyDialogModes) {
+      await runDialogModes(main);
+      return;
+    }
     const emulator = await startEmulator(args.profile);
-    const service = await startService('as built', main, String(emulator.ready.emulator_url));
+    const service = await startService('as built', main, emulator);
     stops.push(service.stop);
     for (const [name, child] of Object.entries(service.children)) sampler.track(name, child.pid);
     if (main.dev.pid) sampler.track('temporal server', main.dev.pid);
@@ -441,7 +505,7 @@ async function main() {
     if (args.twoGatewaysAt > 0) {
       const calls = args.twoGatewaysAt;
       out(`Two gateways: ${calls} calls through two media gateway processes behind one round-robin address`);
-      const svc = await startService('two gateways', main, String(emulator.ready.emulator_url), {}, 2);
+      const svc = await startService('two gateways', main, emulator, {}, 2);
       const sampler2 = new ProcessSampler(new Map());
       for (const [name, child] of Object.entries(svc.children)) sampler2.track(name, child.pid);
       sampler2.start();
@@ -469,7 +533,7 @@ async function main() {
       for (const variant of VARIANTS) {
         const temporal = variant.eagerActivities === false ? await startDev(false) : main;
         const emu = variant.profile && variant.profile !== args.profile ? await startEmulator(variant.profile) : emulator;
-        const svc = await startService(variant.name, temporal, String(emu.ready.emulator_url), variant.env);
+        const svc = await startService(variant.name, temporal, emu, variant.env);
         const variantTarget: LevelTarget = { ...target, apiUrl: svc.apiUrl, gatewayHttpUrls: svc.gatewayHttpUrls, client: temporal.client, resultsCsvPath: svc.resultsCsvPath, baselineRssMb: null };
         try {
           await runLevel(variantTarget, { label: 'warm-up', calls: 3, rampMs: RAMP_MS, phoneFor });
@@ -494,6 +558,8 @@ async function main() {
       }
     }
 
+    const dialogModes = args.dialogModeLevels.length > 0 ? await runDialogModes(main) : [];
+
     const report: BenchReport = {
       generatedAt: new Date().toISOString(),
       command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
@@ -506,6 +572,7 @@ async function main() {
       variants,
       gatewayComparison,
       hangUps,
+      dialogModes,
       previous: previousRun(path.join(outDir, `${args.profile}.json`)),
       targets: checkTargets(levels),
     };

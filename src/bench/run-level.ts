@@ -28,6 +28,8 @@ export interface TurnSample {
   overheadMs: number | null;
   /** Own overhead outside the Temporal dispatch: resampling, encoding, pacing. */
   otherOverheadMs: number | null;
+  /** Pieces of this answer the voice said with other words than written (a model reading aloud). */
+  readBackMismatches: number;
 }
 
 export interface LevelResult {
@@ -228,6 +230,7 @@ function turnSamples(session: CallSession, callee: SimulatedCallRecord | null): 
       scheduleToStartMs: metric.schedule_to_start_ms ?? null,
       overheadMs,
       otherOverheadMs: overheadMs === null || metric.dispatch_ms == null ? null : overheadMs - metric.dispatch_ms,
+      readBackMismatches: metric.read_back_mismatches?.length ?? 0,
     };
   });
   return { turns, unmatched };

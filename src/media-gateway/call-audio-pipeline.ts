@@ -63,7 +63,7 @@ interface CallAudio {
   /** The callee's recent phrases, in memory until a turn transcribes them (oldest dropped first). */
   phrases: Map<string, PhraseAudio>;
   /** Where the callee's speech goes as it arrives (a session that recognises while they talk); null: phrases only. */
-  listener: { sink: CalleeAudioSink; streaming: boolean; recent: Uint8Array[]; pieces: string[] } | null;
+  listener: { sink: CalleeAudioSink; streaming: boolean; recent: Uint8Array[]; pieces: string[]; phrase: Uint8Array[] } | null;
   /** Resolved when the media leg stops. */
   stopped: Promise<string>;
   markStopped: (reason: string) => void;
@@ -197,7 +197,7 @@ export class CallAudioPipeline implements MediaCallHandler {
    */
   attachListener(callId: string, sink: CalleeAudioSink): void {
     const call = this.calls.get(callId);
-    if (call) call.listener = { sink, streaming: false, recent: [], pieces: [] };
+    if (call) call.listener = { sink, streaming: false, recent: [], pieces: [], phrase: [] };
   }
 
   /** A frame for the listening session: sent while the callee speaks, kept a moment otherwise (the next phrase's pre-roll). */
@@ -206,6 +206,7 @@ export class CallAudioPipeline implements MediaCallHandler {
     if (!listener) return;
     if (listener.streaming) {
       listener.sink.append(frame);
+      listener.phrase.push(frame);
       return;
     }
     listener.recent.push(frame);
@@ -222,22 +223,27 @@ export class CallAudioPipeline implements MediaCallHandler {
           // Whatever lingered since the last commit was not speech; the phrase starts with its pre-roll.
           listener.sink.discard();
           for (const frame of listener.recent) listener.sink.append(frame);
+          listener.phrase = listener.recent;
           listener.recent = [];
           listener.pieces = [];
           listener.streaming = true;
           return undefined;
         case 'speechPause':
           if (!listener.streaming) return undefined;
-          listener.pieces.push(listener.sink.commit());
+          // A later pause in the same phrase: the phrase so far as one piece (see speechEnd).
+          listener.pieces = listener.pieces.length > 0 ? [listener.sink.recommit(listener.phrase, listener.pieces)] : [listener.sink.commit()];
           return [...listener.pieces];
         case 'speechEnd':
           if (!listener.streaming) return undefined;
           listener.streaming = false;
           if (confirmsProvisional) {
             listener.sink.discard(); // only the silence after the pause's commit
+            listener.phrase = [];
             return undefined;
           }
-          listener.pieces.push(listener.sink.commit());
+          // Cut at a pause and then gone on: the whole phrase as one piece, so no sentence is heard in halves.
+          listener.pieces = listener.pieces.length > 0 ? [listener.sink.recommit(listener.phrase, listener.pieces)] : [listener.sink.commit()];
+          listener.phrase = [];
           return [...listener.pieces];
         default:
           return undefined;

@@ -9,8 +9,6 @@ import { loadSileroModel, type SileroModel } from '../audio';
 import { dialRouteOf, type AppConfig } from '../config/env';
 import { fixedPhrases, loadCallScript } from '../dialog/call-script';
 import type { Logger } from '../logging/logger';
-import type { SpeechProviders } from '../speech-providers';
-import { CascadeVoiceOperator } from '../speech-providers/cascade-voice-operator';
 import type { VoiceOperator, VoiceOperatorSession } from '../speech-providers/voice-operator';
 import { SipUserAgent, sipUserAgentOptionsFromConfig } from '../telephony/sip';
 import { routeTemporalLogsTo } from '../temporal/runtime-logging';
@@ -51,28 +49,21 @@ export async function createMediaGateway(deps: {
   logger: Logger;
   client: Client;
   connection: NativeConnection;
-  providers: SpeechProviders;
+  /** The operator's voice (createVoiceOperator): the cascade or a realtime model; one session per call while its media is here. */
+  operator: VoiceOperator;
   port?: number;
   host?: string;
   /** Extra listener (tests, metrics). */
   listener?: Partial<CallMediaListener>;
 }): Promise<RunningGateway> {
-  const { config, client, providers } = deps;
+  const { config, client } = deps;
   const gatewayId = config.env.MEDIA_GATEWAY_ID ?? os.hostname();
   // Unique per process even when scaled instances share MEDIA_GATEWAY_ID.
   const taskQueue = `${config.env.TEMPORAL_TASK_QUEUE}-gateway-${gatewayId}-${randomUUID().slice(0, 8)}`;
   const logger = deps.logger.child({ component: 'media-gateway', gateway_id: gatewayId });
   routeTemporalLogsTo(deps.logger);
   const vad: SileroModel = await loadSileroModel();
-  // The operator's voice: the cascade STT -> reply model -> TTS; one session per call while its media is here.
-  const operator: VoiceOperator = new CascadeVoiceOperator({
-    stt: providers.stt,
-    ...(providers.streamingStt ? { streamingStt: providers.streamingStt } : {}),
-    replyModel: providers.replyModel,
-    tts: providers.tts,
-    replySpeech: config.env.REPLY_SPEECH,
-    logger,
-  });
+  const operator: VoiceOperator = deps.operator;
   const sessions = new Map<string, VoiceOperatorSession>();
   const pipeline = new CallAudioPipeline({
     vad,

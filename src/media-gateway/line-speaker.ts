@@ -91,6 +91,8 @@ export class LineSpeaker {
         ...(options.answering !== undefined ? { answering: options.answering } : {}),
         ...(options.part !== undefined ? { part: options.part } : {}),
       });
+      // A superseded piece was never heard: as good as cut at 0 ms.
+      piece.onPlayed?.(result.playedMs, result.interrupted || result.superseded);
       if (!fromCache && firstByteAt !== null) metrics.stage.observe({ stage: 'tts_first_byte' }, (firstByteAt - startedAt) / 1000);
       return {
         interrupted: result.interrupted,

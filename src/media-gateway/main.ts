@@ -1,6 +1,6 @@
 import { setUpOpenAI } from '../openai/openai-setup';
 import { bootstrap, onShutdown } from '../process/bootstrap';
-import { createOpenAISpeechProviders } from '../speech-providers';
+import { openAIVoiceOperator } from '../speech-providers';
 import { connectClient, connectWorkerConnection, temporalTargetFrom } from '../temporal/connection';
 import { createMediaGateway } from './create-gateway';
 
@@ -13,7 +13,7 @@ async function main() {
   const openai = await setUpOpenAI(config, logger);
   // A gateway alone listens where its host says (Render's PORT) unless told otherwise.
   const port = config.env.MEDIA_GATEWAY_PORT ?? (process.env.PORT ? Number(process.env.PORT) : undefined);
-  const running = await createMediaGateway({ config, logger, client, connection, providers: createOpenAISpeechProviders(openai.client, config), port });
+  const running = await createMediaGateway({ config, logger, client, connection, operator: openAIVoiceOperator(openai, config, logger), port });
   onShutdown(logger, async () => {
     // Drain: no new calls, the calls on the line finish (bounded), then the worker stops.
     await running.drain(config.env.MEDIA_GATEWAY_DRAIN_SEC * 1000);

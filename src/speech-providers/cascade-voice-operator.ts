@@ -60,7 +60,16 @@ export class CascadeVoiceOperator implements VoiceOperator {
       ...speech.speak(text, signal ? { signal } : {}),
     });
     return {
-      ...(stream ? { listen: { append: (frame: Uint8Array) => stream.append(frame), discard: () => stream.discard(), commit: () => stream.commit() } } : {}),
+      ...(stream
+        ? {
+            listen: {
+              append: (frame: Uint8Array) => stream.append(frame),
+              discard: () => stream.discard(),
+              commit: () => stream.commit(),
+              recommit: (frames: readonly Uint8Array[], replacing: readonly string[]) => stream.recommit(frames, replacing),
+            },
+          }
+        : {}),
       transcribe: (phrase: PhraseAudio, options: { signal?: AbortSignal } = {}) => transcribe(phrase, options.signal),
       async *respond(request: ReplyRequest): AsyncIterable<SpokenPiece> {
         const texts: string[] = [];

@@ -11,6 +11,9 @@ import { OpenAISpeechToText } from './openai/openai-speech-to-text';
 import { OpenAITextToSpeech } from './openai/openai-text-to-speech';
 import { OpenAIRealtimeSpeechToText } from './openai/realtime/realtime-speech-to-text';
 import { OpenAIRealtimeTextToSpeech } from './openai/realtime/realtime-text-to-speech';
+import { OpenAIRealtimeVoiceOperator } from './openai/realtime/realtime-voice-operator';
+import { CascadeVoiceOperator } from './cascade-voice-operator';
+import type { VoiceOperator } from './voice-operator';
 import type { ReplyModel } from './reply-model';
 import type { SpeechToText } from './speech-to-text';
 import type { TextToSpeech } from './text-to-speech';
@@ -37,6 +40,36 @@ export interface OpenAIProviderOptions {
   /** A certificate to trust for the Realtime API's wss:// (the local emulator's); unset for OpenAI. */
   realtimeTlsCa?: string;
   logger?: Logger;
+}
+
+/**
+ * The operator's voice on a call, as configured: DIALOG_MODE=cascade (the spec's design: STT ->
+ * reply model -> TTS, with streaming recognition when OPENAI_STT_API=realtime) or realtime (a
+ * Realtime API speech-to-speech model is the operator).
+ */
+export function createVoiceOperator(client: OpenAI, config: AppConfig, providers: SpeechProviders, options: OpenAIProviderOptions = {}): VoiceOperator {
+  const { env } = config;
+  if (env.DIALOG_MODE === 'realtime') {
+    return new OpenAIRealtimeVoiceOperator({
+      client,
+      model: env.OPENAI_REALTIME_MODEL,
+      voice: env.OPENAI_TTS_VOICE,
+      systemPrompt: loadSystemPrompt(path.resolve(projectRoot(), env.SYSTEM_PROMPT_FILE)),
+      transcriptionModel: env.OPENAI_STT_REALTIME_MODEL,
+      timeoutMs: env.OPENAI_TIMEOUT_MS,
+      fallbackStt: providers.stt,
+      ...(options.realtimeTlsCa ? { tlsCa: options.realtimeTlsCa } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
+  }
+  return new CascadeVoiceOperator({
+    stt: providers.stt,
+    ...(providers.streamingStt ? { streamingStt: providers.streamingStt } : {}),
+    replyModel: providers.replyModel,
+    tts: providers.tts,
+    replySpeech: env.REPLY_SPEECH,
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
 }
 
 /** OpenAI (or the local emulator standing in for it) for every stage, configured from the environment. */
@@ -66,3 +99,9 @@ export function createOpenAISpeechProviders(client: OpenAI, config: AppConfig, o
 }
 export type { SpokenPiece, VoiceOperator, VoiceOperatorSession } from './voice-operator';
 export { CascadeVoiceOperator } from './cascade-voice-operator';
+
+/** The configured operator over the process's OpenAI client (or the local emulator, whose certificate it trusts). */
+export function openAIVoiceOperator(openai: { client: OpenAI; emulator: { tlsCa: string } | null }, config: AppConfig, logger: Logger): VoiceOperator {
+  const options: OpenAIProviderOptions = { ...(openai.emulator ? { realtimeTlsCa: openai.emulator.tlsCa } : {}), logger };
+  return createVoiceOperator(openai.client, config, createOpenAISpeechProviders(openai.client, config, options), options);
+}

@@ -44,6 +44,8 @@ export interface SpeechToTextStream {
   discard(): void;
   /** What was appended since the last commit is (part of) a phrase: returns the piece's id. */
   commit(): string;
+  /** Drops what was appended since the last commit, then the whole phrase (`frames`) as one piece in place of `replacing`; returns its id. */
+  recommit(frames: readonly Uint8Array[], replacing: readonly string[]): string;
   /** The text of the given pieces, joined in order. Failures (the session dropped, no answer in time) throw `SpeechProviderError`. */
   transcript(pieces: readonly string[], options: { signal?: AbortSignal; timeoutMs?: number }): Promise<PhraseTranscript>;
   close(): Promise<void>;

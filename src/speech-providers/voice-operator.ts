@@ -21,6 +21,8 @@ export interface SpokenPiece {
    * call, once the model has finished saying them. Never rejects.
    */
   wordsWhenSpoken?: Promise<{ text: string; isGoodbye: boolean }>;
+  /** Told how much of the audio the callee heard, once its playback is over (a cut answer is truncated to it). */
+  onPlayed?(playedMs: number, interrupted: boolean): void;
 }
 
 export interface VoiceOperatorCapabilities {
@@ -50,6 +52,11 @@ export interface CalleeAudioSink {
   discard(): void;
   /** The audio since the last commit is (part of) a phrase: returns its id. */
   commit(): string;
+  /**
+   * The callee went on after a pause: the whole phrase (all its frames, from before its start) as
+   * one piece, in place of the pieces it was cut into; returns its id.
+   */
+  recommit(frames: readonly Uint8Array[], replacing: readonly string[]): string;
 }
 
 export interface VoiceOperatorSession {
@@ -68,6 +75,11 @@ export interface VoiceOperatorSession {
    * audio. A failure before the first piece throws `SpeechProviderError`.
    */
   respond(request: ReplyRequest): AsyncIterable<SpokenPiece>;
+  /**
+   * A line the operator said outside `respond` (a fixed phrase, maybe from a cache): a session that
+   * keeps its own conversation (a realtime model) adds it, so its next answer knows it was said.
+   */
+  remember?(line: string): void;
   /** A given line word for word (greeting, re-prompt, fallback, goodbye). */
   speak(text: string, options?: { signal?: AbortSignal }): SpokenPiece;
   close(): Promise<void>;

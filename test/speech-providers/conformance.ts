@@ -723,20 +723,31 @@ const LONG_FIRST_PIECE = greeted('Сложно сказать.');
 /** Lines of the emulator's phrase bank for speak (its recogniser can check them). */
 const SPOKEN_LINES = [BANK_LINE, 'Повторите, пожалуйста.'] as const;
 
-/** A piece with the audio it yielded, read to the end. */
+/** A piece with the audio it yielded, read to the end, and its words (a speech-to-speech answer's come with its audio). */
 interface HeardPiece {
   piece: SpokenPiece;
   audio: Received;
+  words: { text: string; isGoodbye: boolean };
+}
+
+/** A piece's words once its audio was played in full (told to the piece, as a line does). */
+async function pieceWords(piece: SpokenPiece, audio: Received): Promise<{ text: string; isGoodbye: boolean }> {
+  piece.onPlayed?.((audio.samples.length * 1000) / piece.sampleRate, false);
+  if (piece.text === '' && piece.wordsWhenSpoken) return piece.wordsWhenSpoken;
+  return { text: piece.text, isGoodbye: piece.isGoodbye };
 }
 
 /** Plays the answer as a line would: each piece's audio to its end, then the next piece. */
 async function listen(pieces: AsyncIterable<SpokenPiece>): Promise<HeardPiece[]> {
   const heard: HeardPiece[] = [];
-  for await (const piece of pieces) heard.push({ piece, audio: await receive(piece.audio) });
+  for await (const piece of pieces) {
+    const audio = await receive(piece.audio);
+    heard.push({ piece, audio, words: await pieceWords(piece, audio) });
+  }
   return heard;
 }
 
-const joinSpoken = (pieces: readonly SpokenPiece[]) => normalizeSpace(pieces.map((p) => p.text).join(' '));
+const joinSpoken = (heard: readonly HeardPiece[]) => normalizeSpace(heard.map((h) => h.words.text).join(' '));
 
 /**
  * Every piece is speakable: trimmed text without service marks (an empty text only on a goodbye-only
@@ -744,23 +755,23 @@ const joinSpoken = (pieces: readonly SpokenPiece[]) => normalizeSpace(pieces.map
  */
 function expectSpokenPieces(heard: readonly HeardPiece[]): void {
   expect(heard.length).toBeGreaterThan(0);
-  expect(heard.some((h) => h.piece.text !== '')).toBe(true);
-  for (const [index, { piece, audio }] of heard.entries()) {
-    expect(typeof piece.isGoodbye).toBe('boolean');
-    expect(piece.text).not.toMatch(/\[\s*END\s*\]|перебит/i);
+  expect(heard.some((h) => h.words.text !== '')).toBe(true);
+  for (const [index, { piece, audio, words }] of heard.entries()) {
+    expect(typeof words.isGoodbye).toBe('boolean');
+    expect(words.text).not.toMatch(/\[\s*END\s*\]|перебит/i);
     expect(Number.isInteger(piece.sampleRate)).toBe(true);
     expect(piece.sampleRate).toBeGreaterThanOrEqual(8000);
     expect(piece.sampleRate).toBeLessThanOrEqual(48_000);
-    if (piece.text === '') {
-      expect({ index, isGoodbye: piece.isGoodbye, last: index === heard.length - 1 }).toEqual({ index, isGoodbye: true, last: true });
+    if (words.text === '') {
+      expect({ index, isGoodbye: words.isGoodbye, last: index === heard.length - 1 }).toEqual({ index, isGoodbye: true, last: true });
       if (audio.samples.length > 0) expect(rms(audio.samples)).toBeLessThan(100);
       continue;
     }
-    expect(piece.text).toBe(piece.text.trim());
+    expect(words.text).toBe(words.text.trim());
     // As the TextToSpeech suite: roughly 8-25 characters a second, and audible.
     const seconds = audio.samples.length / piece.sampleRate;
-    expect({ text: piece.text, seconds, plausible: seconds > piece.text.length / 25 && seconds < piece.text.length / 8 }).toEqual({
-      text: piece.text,
+    expect({ text: words.text, seconds, plausible: seconds > words.text.length / 25 && seconds < words.text.length / 8 }).toEqual({
+      text: words.text,
       seconds,
       plausible: true,
     });
@@ -858,6 +869,26 @@ export function describeVoiceOperatorConformance(
         expect(result.text).toBe(result.text.trim());
       });
 
+      test('a session that listens recognises a phrase streamed to it as it was spoken (G.711 frames, then a commit)', async () => {
+        const line = operator.openSession({ callId: `conformance-call-${++calls}`, line: { encoding: 'mulaw', sampleRate: 8000 } });
+        try {
+          if (!line.listen) {
+            expect(operator.capabilities.streamingInput).toBe(false);
+            return;
+          }
+          const phrase = STT_PHRASES[1]!;
+          const pcm = spokenAt(phrase.text, 8000);
+          const frames = mulawEncode(pcm);
+          for (let offset = 0; offset < frames.length; offset += 160) line.listen.append(frames.subarray(offset, offset + 160));
+          const piece = line.listen.commit();
+          const result = await line.transcribe({ pcm, sampleRate: 8000, streamPieces: [piece] });
+          expect(wordsOf(result.text)).toEqual(expect.arrayContaining([...phrase.words]));
+          expect(result.recognisedBy).toBe('stream');
+        } finally {
+          await line.close();
+        }
+      });
+
       test("silence and noise give ''", async () => {
         const cases: [string, Int16Array, number][] = [
           ['digital silence (1 s, 8 kHz)', new Int16Array(8000), 8000],
@@ -882,11 +913,11 @@ export function describeVoiceOperatorConformance(
         const heard = await listen(session.respond({ history }));
         const whole = await replyModel.reply({ history });
         expectSpokenPieces(heard);
-        expect(joinSpoken(heard.map((h) => h.piece))).toBe(normalizeSpace(whole.text));
+        expect(joinSpoken(heard)).toBe(normalizeSpace(whole.text));
         expect(whole.isGoodbye).toBe(false);
-        expect(heard.map((h) => h.piece.isGoodbye)).toEqual(heard.map(() => false));
+        expect(heard.map((h) => h.words.isGoodbye)).toEqual(heard.map(() => false));
         // Every one of these replies has two sentences or more.
-        expect(heard.map((h) => h.piece.text)).toHaveLength(replySpeech === 'streamed' ? 2 : 1);
+        expect(heard.map((h) => h.words.text)).toHaveLength(replySpeech === 'streamed' ? 2 : 1);
       });
 
       test('streamed: the first piece is voiced while the model is still at work; whole: one piece, once the model is done', async () => {
@@ -905,7 +936,7 @@ export function describeVoiceOperatorConformance(
             expect((await iterator.next()).done).toBe(true);
           } else {
             expect(next.value?.done).toBe(true);
-            expect(normalizeSpace(first.text)).toBe(normalizeSpace((await replyModel.reply({ history: OPENING })).text));
+            expect(normalizeSpace((await pieceWords(first, audio)).text)).toBe(normalizeSpace((await replyModel.reply({ history: OPENING })).text));
           }
         } finally {
           await dismiss(iterator, controller);
@@ -920,9 +951,9 @@ export function describeVoiceOperatorConformance(
         const whole = await replyModel.reply(request);
         expectSpokenPieces(heard);
         expect(whole.isGoodbye).toBe(true);
-        expect(heard.at(-1)!.piece.isGoodbye).toBe(true);
-        for (const { piece } of heard) expect(piece.text).not.toMatch(/END/i);
-        expect(joinSpoken(heard.map((h) => h.piece))).toBe(normalizeSpace(whole.text));
+        expect(heard.at(-1)!.words.isGoodbye).toBe(true);
+        for (const { words } of heard) expect(words.text).not.toMatch(/END/i);
+        expect(joinSpoken(heard)).toBe(normalizeSpace(whole.text));
       });
 
       test("aborting the request after the first piece ends the answer and the piece's audio promptly, with no piece after the abort", async () => {
@@ -1009,26 +1040,53 @@ export function describeVoiceOperatorConformance(
       test('a provider failure before the first piece rejects the answer with a SpeechProviderError (one request), and the next answer works', async () => {
         const history = greeted('Сколько это стоит?');
         const before = emulator().requests.length;
-        emulator().injectFault({ path: '*', status: 500 });
+        const sessionEvents = emulator().realtimeEvents.length;
+        // A speech-to-speech session is already open: its next request is the answer's response.create.
+        if (operator.capabilities.speechToSpeech) emulator().injectRealtimeFault({ kind: 'error', on: 'response.create' });
+        else emulator().injectFault({ path: '*', status: 500 });
         const pieces: SpokenPiece[] = [];
         const err = await rejectionOf(async () => {
           for await (const piece of session.respond({ history })) pieces.push(piece);
         });
         expect(pieces.map((p) => p.text)).toEqual([]);
-        expectActivityFailure(expectOperatorError(err, { stage: 'LLM', retryable: true, kind: 'server_error', status: 500 }));
-        expect(emulator().requests.length - before).toBe(1); // retries are Temporal's
-        expect(joinSpoken(await drain(session.respond({ history })))).toBe(normalizeSpace((await replyModel.reply({ history })).text));
+        if (operator.capabilities.speechToSpeech) {
+          expectActivityFailure(expectOperatorError(err, { stage: 'LLM', retryable: true, kind: 'server_error' }));
+          // One response.create, not retried (retries are Temporal's).
+          expect(emulator().realtimeEvents.slice(sessionEvents).filter((e) => e.direction === 'client' && e.type === 'response.create')).toHaveLength(1);
+        } else {
+          expectActivityFailure(expectOperatorError(err, { stage: 'LLM', retryable: true, kind: 'server_error', status: 500 }));
+          expect(emulator().requests.length - before).toBe(1); // retries are Temporal's
+        }
+        expect(joinSpoken(await listen(session.respond({ history })))).toBe(normalizeSpace((await replyModel.reply({ history })).text));
+      });
+
+      test('a session dropped before the answer: a retryable SpeechProviderError, and the next answer (a new session where there are sessions) knows the dialog', async () => {
+        const history = greeted('Сколько это стоит?');
+        const fresh = open();
+        try {
+          if (operator.capabilities.speechToSpeech) emulator().injectRealtimeFault({ kind: 'drop', on: 'response.create' });
+          else emulator().injectFault({ path: '*', status: 503 });
+          const err = await rejectionOf(() => drain(fresh.respond({ history })));
+          expectActivityFailure(expectOperatorError(err, { stage: 'LLM', retryable: true }));
+          expect(joinSpoken(await listen(fresh.respond({ history })))).toBe(normalizeSpace((await replyModel.reply({ history })).text));
+        } finally {
+          await fresh.close();
+        }
       });
 
       test("a failure of the voice surfaces as a SpeechProviderError when the piece's audio is read", async () => {
+        // A speech-to-speech answer has no voice request of its own: its failures are the answer's (above).
+        if (operator.capabilities.speechToSpeech) return;
         const controller = new AbortController();
         const iterator = session.respond({ history: greeted('Сколько это стоит?'), signal: controller.signal })[Symbol.asyncIterator]();
         try {
           const first = await nextPiece(iterator);
-          // The words are on their way: the next request is the first piece's voice.
+          // The words are on their way: the next request is the first piece's voice (an HTTP request,
+          // or a response on the call's open Realtime session: both are made to fail).
           emulator().injectFault({ path: '*', status: 500 });
+          emulator().injectRealtimeFault({ kind: 'error', on: 'response.create' });
           const err = await rejectionOf(() => drain(first.audio));
-          expectActivityFailure(expectOperatorError(err, { stage: 'TTS', retryable: true, kind: 'server_error', status: 500 }));
+          expectActivityFailure(expectOperatorError(err, { stage: 'TTS', retryable: true, kind: 'server_error' }));
         } finally {
           await dismiss(iterator, controller);
         }
@@ -1040,15 +1098,19 @@ export function describeVoiceOperatorConformance(
         const piece = session.speak(line);
         expect(piece.text).toBe(line);
         const audio = await receive(piece.audio);
-        expectSpokenPieces([{ piece, audio }]);
+        expectSpokenPieces([{ piece, audio, words: await pieceWords(piece, audio) }]);
+        // What the voice reports it said is the line (the emulator reads exactly).
+        expect(normalizeSpace(await piece.spokenText)).toBe(normalizeSpace(line));
         const recognizer = await getPhraseRecognizer();
         expect(recognizer.recognize({ sampleRate: piece.sampleRate, samples: audio.samples }).text).toBe(line);
       });
 
       test('a failure of the voice is a SpeechProviderError of the TTS stage when the audio is read', async () => {
+        // The voice's next request: an HTTP request, or a response on the call's open Realtime session.
         emulator().injectFault({ path: '*', status: 500 });
+        emulator().injectRealtimeFault({ kind: 'error', on: 'response.create' });
         const err = await rejectionOf(() => drain(session.speak(SHORT_LINE).audio));
-        expectActivityFailure(expectOperatorError(err, { stage: 'TTS', retryable: true, kind: 'server_error', status: 500 }));
+        expectActivityFailure(expectOperatorError(err, { stage: 'TTS', retryable: true, kind: 'server_error' }));
       });
     });
   });

@@ -92,6 +92,8 @@ export async function startCluster(options: { gateways: number; media: 'voice' |
       TEMPORAL_TASK_QUEUE: taskQueue,
       OPENAI_API_KEY: 'local-emulator-no-key',
       OPENAI_BASE_URL: emulator.url,
+      // The emulator's Realtime WebSocket has a self-signed certificate: trusted the standard Node way.
+      NODE_EXTRA_CA_CERTS: emulator.caFile,
       OPENAI_TIMEOUT_MS: '3000',
       API_AUTH_KEY: secrets.api,
       TELEPHONY_WEBHOOK_SECRET: secrets.webhook,

@@ -3,10 +3,11 @@ import { startTestStack, type TestStack } from '../support/test-stack';
 
 // The simpler design `npm run bench` compares the pipeline with is a real setting, so it must work:
 // REPLY_SPEECH=whole voices each reply once the model has finished it. A call through it still talks to the end.
+// It also keeps /v1/audio/speech in use (OPENAI_TTS_API=speech: OpenAI-compatible servers, and OpenAI until 2027-01-06).
 const INTERESTED = '+79990000001';
 let t: TestStack;
 beforeAll(async () => {
-  t = await startTestStack({ env: { TELEPHONY_PROVIDER: 'simulated', REPLY_SPEECH: 'whole' }, limits: { maxConversationSec: 90 } });
+  t = await startTestStack({ env: { TELEPHONY_PROVIDER: 'simulated', REPLY_SPEECH: 'whole', OPENAI_TTS_API: 'speech' }, limits: { maxConversationSec: 90 } });
 }, 120_000);
 afterAll(async () => {
   await t?.stop();

@@ -97,7 +97,11 @@ async function converse(state: CallState, media: Media | null): Promise<void> {
     );
     const played = outcome.kind === 'done' ? outcome.value : outcome.kind === 'interrupted' ? outcome.partial : undefined;
     if (!played || played.playedMs === 0) removeTurn(state, turn);
-    else if (played.interrupted) turn.interrupted = true;
+    else {
+      if (played.interrupted) turn.interrupted = true;
+      // The words the voice actually said (a model reading aloud may change some); absent in older histories.
+      if (played.spokenText) turn.text = played.spokenText;
+    }
     if (outcome.kind === 'failed') {
       log.error('assistant line not spoken', { call_id: callId, error: causeOf(outcome.error) });
       // Never dead air: a pre-synthesised phrase stands in for a line that could not be voiced.

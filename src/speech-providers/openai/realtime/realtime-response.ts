@@ -9,7 +9,7 @@ const CANCEL_SETTLE_MS = 2000;
 
 /** What a finished (or stopped) response said. */
 export interface ResponseOutcome {
-  /** The model's transcript of its audio (`response.output_audio_transcript.done`); null when it never came. */
+  /** The model's transcript of its audio (`response.output_audio_transcript.done`, else its deltas so far); null when none came. */
   transcript: string | null;
   /** The assistant item it added to the conversation (null out of band or before it was created). */
   itemId: string | null;
@@ -31,16 +31,23 @@ export class ResponseQueue {
   private previous: Promise<void> = Promise.resolve();
 
   /** Runs `response` once every response queued before it is over. */
-  async *run<T>(stage: SpeechStage, signal: AbortSignal | undefined, response: (onCancelSent: (settled: Promise<void>) => void) => AsyncGenerator<Int16Array, T>): AsyncGenerator<Int16Array, T> {
+  async *run<T>(stage: SpeechStage, signal: AbortSignal | undefined, response: (onOver: (settled: Promise<void>) => void) => AsyncGenerator<Int16Array, T>): AsyncGenerator<Int16Array, T> {
     const before = this.previous;
     let release: () => void = () => undefined;
     this.previous = new Promise<void>((resolve) => (release = resolve));
-    let settled: Promise<void> = Promise.resolve();
+    let released = false;
+    // The next response may start once this one is over on the server; that is known when the
+    // response ends, which may be long before (or without) the consumer finishing this generator.
+    const releaseAfter = (settled: Promise<void>) => {
+      if (released) return;
+      released = true;
+      void settled.then(release);
+    };
     try {
       await (signal ? abortable(before, signal, stage) : before);
-      return yield* response((whenSettled) => (settled = whenSettled));
+      return yield* response(releaseAfter);
     } finally {
-      void settled.then(release);
+      releaseAfter(Promise.resolve());
     }
   }
 }
@@ -58,7 +65,8 @@ export async function* streamResponse(
     response: RealtimeResponseCreateParams;
     timeoutMs: number;
     signal: AbortSignal | undefined;
-    onCancelSent: (settled: Promise<void>) => void;
+    /** Called once the response is over for us, with when the server will be done with it (a cancel settling). */
+    onOver: (settled: Promise<void>) => void;
     /** Called with the outcome once the response is over (also when stopped early). */
     onOutcome?: (outcome: ResponseOutcome) => void;
   },
@@ -87,12 +95,17 @@ export async function* streamResponse(
         chunks.push(decodeRealtimeAudio(format, event.delta));
         outcome.audioMs += (chunks.at(-1)!.length * 1000) / rate;
         break;
+      case 'response.output_audio_transcript.delta':
+        // What was said so far: the transcript of a response cancelled before its `.done`.
+        if (event.response_id === responseId) outcome.transcript = `${outcome.transcript ?? ''}${event.delta}`;
+        return;
       case 'response.output_audio_transcript.done':
         if (event.response_id === responseId) outcome.transcript = event.transcript;
         break;
       case 'response.done':
         if (event.response.id !== responseId) return;
         finished = true;
+        options.onOver(Promise.resolve()); // the next response may start while this one's audio is still being read
         outcome.completed = event.response.status === 'completed';
         if ((event.response.status === 'failed' || event.response.status === 'incomplete') && outcome.audioMs === 0) {
           failure ??= new SpeechProviderError({
@@ -124,33 +137,23 @@ export async function* streamResponse(
     wake();
   });
   let received = 0;
-  let stoppedEarly = true;
-  try {
-    requestId = connection.send({ type: 'response.create', response: { ...options.response, metadata: { ...(options.response.metadata ?? {}), tag } } });
-    for (;;) {
-      while (chunks.length > 0) {
-        received += 1;
-        yield chunks.shift()!;
-      }
-      if (failure) throw failure;
-      if (finished) break;
-      if (signal?.aborted) throw cancelledError(stage);
-      const waitMs = received === 0 ? deadline - performance.now() : undefined;
-      if (waitMs !== undefined && waitMs <= 0) {
-        throw new SpeechProviderError({ kind: 'timeout', stage, provider: OPENAI, message: `${stage} failed (timeout): no audio within ${options.timeoutMs} ms`, retryable: true });
-      }
-      await nextWake((resolve) => (wake = resolve), waitMs, signal);
-    }
-    stoppedEarly = false;
-    return outcome;
-  } finally {
+  let over = false;
+  /**
+   * Ends our part in the response, once: a response still running is cancelled on the server (the
+   * next one may start only when it is over). Runs when the consumer stops reading, and also at an
+   * abort, since a consumer may abandon the audio without ever reading it to its end.
+   */
+  const end = () => {
+    if (over) return;
+    over = true;
     off();
     offClose();
-    if (stoppedEarly && !finished && connection.isOpen) {
+    signal?.removeEventListener('abort', end);
+    if (finished || !connection.isOpen) options.onOver(Promise.resolve());
+    else {
       const cancelled = responseId;
       try {
-        // The next response may start only once this one is over (one active response per session).
-        options.onCancelSent(
+        options.onOver(
           connection.next((event) => event.type === 'response.done' && (cancelled === null || event.response.id === cancelled), { timeoutMs: CANCEL_SETTLE_MS }).then(
             () => undefined,
             () => undefined,
@@ -158,10 +161,31 @@ export async function* streamResponse(
         );
         connection.send(cancelled ? { type: 'response.cancel', response_id: cancelled } : { type: 'response.cancel' });
       } catch {
-        // the session is gone anyway
+        options.onOver(Promise.resolve()); // the session is gone anyway
       }
     }
     options.onOutcome?.(outcome);
+  };
+  signal?.addEventListener('abort', end, { once: true });
+  try {
+    requestId = connection.send({ type: 'response.create', response: { ...options.response, metadata: { ...(options.response.metadata ?? {}), tag } } });
+    for (;;) {
+      while (chunks.length > 0 && !over) {
+        received += 1;
+        yield chunks.shift()!;
+      }
+      if (failure) throw failure;
+      if (finished) break;
+      if (signal?.aborted || over) throw cancelledError(stage);
+      const waitMs = received === 0 ? deadline - performance.now() : undefined;
+      if (waitMs !== undefined && waitMs <= 0) {
+        throw new SpeechProviderError({ kind: 'timeout', stage, provider: OPENAI, message: `${stage} failed (timeout): no audio within ${options.timeoutMs} ms`, retryable: true });
+      }
+      await nextWake((resolve) => (wake = resolve), waitMs, signal);
+    }
+    return outcome;
+  } finally {
+    end();
   }
 }
 

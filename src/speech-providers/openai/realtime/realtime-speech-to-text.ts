@@ -11,6 +11,7 @@ import type { PhraseAudio, PhraseTranscript, SpeechToText, SpeechToTextStream, T
 import { OPENAI } from '../openai-errors';
 import { realtimeFormatFor, REALTIME_PCM_RATE } from './realtime-audio';
 import { RealtimeConnection } from './realtime-connection';
+import { RealtimeSessionHolder } from './realtime-session-holder';
 
 export interface OpenAIRealtimeSpeechToTextOptions {
   client: OpenAI;
@@ -78,11 +79,13 @@ function transcriptionSession(model: string, format: RealtimeAudioFormats) {
   };
 }
 
-/** One call's recognition stream: audio in as it arrives, a transcript per committed piece. */
-class RealtimeTranscriptionStream implements SpeechToTextStream {
-  private readonly format: RealtimeAudioFormats;
-  private connection: RealtimeConnection | null = null;
-  private opening: Promise<RealtimeConnection> | null = null;
+/**
+ * The callee's side of a Realtime session: audio appended as it arrives (buffered while the session
+ * (re)opens), commits, and each committed piece's transcript from
+ * `conversation.item.input_audio_transcription.completed`. Used by the transcription stream and by
+ * the realtime operator, whose model hears the same committed audio.
+ */
+export class RealtimeInput {
   /** Audio waiting for the session to open, already in the session's format. */
   private pending: Buffer[] = [];
   private resampler: { rate: number; resampler: Resampler } | null = null;
@@ -92,25 +95,31 @@ class RealtimeTranscriptionStream implements SpeechToTextStream {
   private readonly transcripts = new Map<string, Promise<string>>();
   private readonly settle = new Map<string, { resolve: (text: string) => void; reject: (err: SpeechProviderError) => void }>();
   private readonly itemPiece = new Map<string, string>();
+  /** Every committed piece's conversation item (item id -> piece), while the session lasts. */
+  private readonly itemOfPiece = new Map<string, string>();
   private pieces = 0;
   private closed = false;
-  /** Aborted when the stream closes (ends a handshake in progress). */
-  private readonly ended = new AbortController();
 
   constructor(
-    private readonly options: OpenAIRealtimeSpeechToTextOptions,
-    private readonly call: SpeechCall | undefined,
-    openNow: boolean,
+    private readonly holder: RealtimeSessionHolder,
+    private readonly format: RealtimeAudioFormats,
+    /** The line's PCM rate (for linear PCM lines). */
+    private readonly lineRate: number,
+    private readonly streamTimeoutMs: number,
+    /** The session keeps a conversation (a realtime model): replaced pieces are deleted from it. */
+    private readonly deleteReplaced = false,
   ) {
-    // G.711 lines go in as they are (audio/pcmu, audio/pcma); anything else as PCM 24 kHz.
-    this.format = realtimeFormatFor(call?.line);
-    if (openNow) this.connect();
+    holder.onOpened((connection) => {
+      connection.onEvent((event) => this.onEvent(event));
+      this.flush(connection);
+    });
+    holder.onLost((error) => this.failPending(error));
   }
 
   /** A frame in the line's format: G.711 goes on as it is, linear PCM is resampled to 24 kHz. */
   append(frame: Uint8Array): void {
     if (this.format.type !== 'audio/pcm') this.send(Buffer.from(frame));
-    else this.appendPcm(pcm16FromBuffer(frame), this.call?.line?.sampleRate ?? REALTIME_PCM_RATE);
+    else this.appendPcm(pcm16FromBuffer(frame), this.lineRate);
   }
 
   /** PCM16 mono at any rate (resampled to the session's 24 kHz; a G.711 session encodes it). */
@@ -123,14 +132,10 @@ class RealtimeTranscriptionStream implements SpeechToTextStream {
     this.send(pcm16ToBuffer(sampleRate === REALTIME_PCM_RATE ? pcm : this.resample(pcm, sampleRate, REALTIME_PCM_RATE)));
   }
 
-  private resample(pcm: Int16Array, from: number, to: number): Int16Array {
-    if (!this.resampler || this.resampler.rate !== from) this.resampler = { rate: from, resampler: createResampler(from, to) };
-    return this.resampler.resampler.push(pcm);
-  }
-
   discard(): void {
     this.pending = [];
-    if (this.connection?.isOpen) this.connection.send({ type: 'input_audio_buffer.clear' });
+    this.resampler = null;
+    this.holder.current?.send({ type: 'input_audio_buffer.clear' });
   }
 
   commit(): string {
@@ -142,26 +147,52 @@ class RealtimeTranscriptionStream implements SpeechToTextStream {
       // The phrase's last samples; the next phrase starts a new resampler.
       const tail = this.resampler.resampler.flush();
       this.resampler = null;
-      if (tail.length > 0) this.format.type === 'audio/pcm' ? this.send(pcm16ToBuffer(tail)) : this.appendPcm(tail, 8000);
+      if (tail.length > 0) {
+        if (this.format.type === 'audio/pcm') this.send(pcm16ToBuffer(tail));
+        else this.send(this.format.type === 'audio/pcmu' ? mulawEncode(tail) : alawEncode(tail));
+      }
     }
-    const connection = this.connection;
-    if (connection?.isOpen && this.pending.length === 0) {
+    const connection = this.holder.current;
+    if (connection && this.pending.length === 0) {
       this.awaitingItem.push({ piece, eventId: connection.send({ type: 'input_audio_buffer.commit' }) });
     } else {
       // Sent once the session is open, after the audio buffered meanwhile.
       this.awaitingItem.push({ piece, eventId: null });
-      this.connect();
+      this.holder.connect().catch(() => undefined);
     }
     return piece;
   }
 
+  /**
+   * The whole phrase as one piece, in place of the pieces a pause cut it into: what was appended
+   * since the last commit is dropped, the phrase's frames go again, and (where the session keeps a
+   * conversation) the replaced pieces' items are deleted, so the phrase is heard once, whole.
+   */
+  recommit(frames: readonly Uint8Array[], replacing: readonly string[]): string {
+    this.pending = [];
+    this.resampler = null;
+    const connection = this.holder.current;
+    connection?.send({ type: 'input_audio_buffer.clear' });
+    if (this.deleteReplaced && connection) {
+      for (const [itemId, piece] of this.itemOfPiece) {
+        if (!replacing.includes(piece)) continue;
+        connection.send({ type: 'conversation.item.delete', item_id: itemId });
+        this.itemOfPiece.delete(itemId);
+      }
+    }
+    for (const frame of frames) this.append(frame);
+    return this.commit();
+  }
+
+  /** Whether every one of `pieces` reached the current session (the model heard them). */
+  heard(pieces: readonly string[]): boolean {
+    return pieces.every((piece) => this.transcripts.has(piece)) && this.holder.current !== null;
+  }
+
   async transcript(pieces: readonly string[], options: { signal?: AbortSignal; timeoutMs?: number }): Promise<PhraseTranscript> {
-    const timeoutMs = options.timeoutMs ?? this.options.streamTimeoutMs ?? DEFAULT_STREAM_TIMEOUT_MS;
     const texts = await withDeadline(
-      Promise.all(
-        pieces.map((piece) => this.transcripts.get(piece) ?? Promise.reject(failure('connection', `no such piece ${piece} on this stream`))),
-      ),
-      timeoutMs,
+      Promise.all(pieces.map((piece) => this.transcripts.get(piece) ?? Promise.reject(failure('connection', `no such piece ${piece} on this stream`)))),
+      options.timeoutMs ?? this.streamTimeoutMs,
       options.signal,
     );
     const rawText = texts
@@ -171,62 +202,27 @@ class RealtimeTranscriptionStream implements SpeechToTextStream {
     return { text: isMeaningfulTranscript(rawText) ? rawText : '', rawText };
   }
 
-  async close(): Promise<void> {
+  close(): void {
     this.closed = true;
-    this.ended.abort(); // a handshake still under way is dropped, not waited for
     this.failPending(failure('cancelled', 'the stream was closed'));
-    this.connection?.close();
-    this.connection = null;
-    this.opening = null;
-    await Promise.resolve();
+  }
+
+  private resample(pcm: Int16Array, from: number, to: number): Int16Array {
+    if (!this.resampler || this.resampler.rate !== from) this.resampler = { rate: from, resampler: createResampler(from, to) };
+    return this.resampler.resampler.push(pcm);
   }
 
   /** Sends audio, or keeps it until the session is open. */
   private send(bytes: Buffer): void {
     if (bytes.length === 0 || this.closed) return;
-    const connection = this.connection;
-    if (connection?.isOpen && this.pending.length === 0) {
+    const connection = this.holder.current;
+    if (connection && this.pending.length === 0) {
       connection.send({ type: 'input_audio_buffer.append', audio: bytes.toString('base64') });
       return;
     }
     this.pending.push(bytes);
     if (this.pending.length > MAX_PENDING_FRAMES) this.pending.shift();
-    this.connect();
-  }
-
-  /** Opens the session (again, after a drop) unless it is open or opening. */
-  private connect(): void {
-    if (this.closed || this.opening || this.connection?.isOpen) return;
-    const opening = RealtimeConnection.open({
-      client: this.options.client,
-      target: { intent: 'transcription' },
-      stage: 'STT',
-      timeoutMs: this.options.timeoutMs,
-      signal: this.ended.signal,
-      session: transcriptionSession(this.options.model, this.format),
-      ...(this.options.tlsCa ? { tlsCa: this.options.tlsCa } : {}),
-      ...(this.options.logger ? { logger: this.options.logger } : {}),
-    });
-    this.opening = opening;
-    opening.then(
-      (connection) => {
-        if (this.opening !== opening) return connection.close();
-        this.opening = null;
-        this.connection = connection;
-        connection.onEvent((event) => this.onEvent(event));
-        connection.onClose((error) => {
-          if (this.connection === connection) this.connection = null;
-          this.failPending(error);
-        });
-        this.flush(connection);
-      },
-      (err: unknown) => {
-        if (this.opening !== opening) return;
-        this.opening = null;
-        this.pending = [];
-        this.failPending(err instanceof SpeechProviderError ? err : failure('connection', String(err)));
-      },
-    );
+    this.holder.connect().catch(() => undefined);
   }
 
   /** The audio and commits that waited for the session, in their order. */
@@ -240,7 +236,10 @@ class RealtimeTranscriptionStream implements SpeechToTextStream {
     switch (event.type) {
       case 'input_audio_buffer.committed': {
         const waiting = this.awaitingItem.shift();
-        if (waiting) this.itemPiece.set(event.item_id, waiting.piece);
+        if (waiting) {
+          this.itemPiece.set(event.item_id, waiting.piece);
+          this.itemOfPiece.set(event.item_id, waiting.piece);
+        }
         return;
       }
       case 'conversation.item.input_audio_transcription.completed': {
@@ -279,10 +278,67 @@ class RealtimeTranscriptionStream implements SpeechToTextStream {
     this.settle.clear();
     this.awaitingItem = [];
     this.itemPiece.clear();
+    this.itemOfPiece.clear();
+    this.pending = [];
   }
 }
 
-function failure(kind: 'connection' | 'server_error' | 'bad_request' | 'cancelled' | 'timeout', message: string): SpeechProviderError {
+/** One call's recognition stream over a transcription session. */
+class RealtimeTranscriptionStream implements SpeechToTextStream {
+  private readonly holder: RealtimeSessionHolder;
+  private readonly input: RealtimeInput;
+
+  constructor(options: OpenAIRealtimeSpeechToTextOptions, call: SpeechCall | undefined, openNow: boolean) {
+    // G.711 lines go in as they are (audio/pcmu, audio/pcma); anything else as PCM 24 kHz.
+    const format = realtimeFormatFor(call?.line);
+    this.holder = new RealtimeSessionHolder('STT', (signal) =>
+      RealtimeConnection.open({
+        client: options.client,
+        target: { intent: 'transcription' },
+        stage: 'STT',
+        timeoutMs: options.timeoutMs,
+        signal,
+        session: transcriptionSession(options.model, format),
+        ...(options.tlsCa ? { tlsCa: options.tlsCa } : {}),
+        ...(options.logger ? { logger: options.logger } : {}),
+      }),
+    );
+    this.input = new RealtimeInput(this.holder, format, call?.line?.sampleRate ?? REALTIME_PCM_RATE, options.streamTimeoutMs ?? DEFAULT_STREAM_TIMEOUT_MS);
+    if (openNow) this.holder.connect().catch(() => undefined);
+  }
+
+  append(frame: Uint8Array): void {
+    this.input.append(frame);
+  }
+
+  appendPcm(pcm: Int16Array, sampleRate: number): void {
+    this.input.appendPcm(pcm, sampleRate);
+  }
+
+  discard(): void {
+    this.input.discard();
+  }
+
+  commit(): string {
+    return this.input.commit();
+  }
+
+  recommit(frames: readonly Uint8Array[], replacing: readonly string[]): string {
+    return this.input.recommit(frames, replacing);
+  }
+
+  transcript(pieces: readonly string[], options: { signal?: AbortSignal; timeoutMs?: number }): Promise<PhraseTranscript> {
+    return this.input.transcript(pieces, options);
+  }
+
+  async close(): Promise<void> {
+    this.input.close();
+    this.holder.close();
+    await Promise.resolve();
+  }
+}
+
+export function failure(kind: 'connection' | 'server_error' | 'bad_request' | 'cancelled' | 'timeout', message: string): SpeechProviderError {
   return new SpeechProviderError({ kind, stage: 'STT', provider: OPENAI, message: `STT failed (${kind}): ${message}`, retryable: kind === 'connection' || kind === 'server_error' || kind === 'timeout' });
 }
 

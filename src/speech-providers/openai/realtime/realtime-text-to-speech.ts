@@ -133,7 +133,7 @@ class RealtimeReadAloudSession implements TextToSpeechSession {
         throw new SpeechProviderError({ kind: 'bad_request', stage: 'TTS', provider: OPENAI, message: `TTS failed (bad_request): the line is ${text === '' ? 'empty' : 'too long'}`, retryable: false });
       }
       if (signal?.aborted) throw cancelledError('TTS');
-      const outcome = yield* this.responses.run('TTS', signal, (onCancelSent) => this.readOnce(text, signal, onCancelSent));
+      const outcome = yield* this.responses.run('TTS', signal, (onOver) => this.readOnce(text, signal, onOver));
       said = outcome.transcript ?? text;
     } finally {
       settle(said);
@@ -141,14 +141,14 @@ class RealtimeReadAloudSession implements TextToSpeechSession {
   }
 
   /** One out-of-band response reading `text`: the line is read, it does not enter a conversation. */
-  private async *readOnce(text: string, signal: AbortSignal | undefined, onCancelSent: (settled: Promise<void>) => void): AsyncGenerator<Int16Array, ResponseOutcome> {
+  private async *readOnce(text: string, signal: AbortSignal | undefined, onOver: (settled: Promise<void>) => void): AsyncGenerator<Int16Array, ResponseOutcome> {
     const connection = await (signal ? abortable(this.connect(), signal, 'TTS') : this.connect());
     return yield* streamResponse(connection, {
       stage: 'TTS',
       format: this.format,
       timeoutMs: this.options.timeoutMs,
       signal,
-      onCancelSent,
+      onOver,
       response: { conversation: 'none', output_modalities: ['audio'], input: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text }] }] },
     });
   }
