@@ -10,7 +10,7 @@ import {
 /**
  * A FIFO semaphore: at most `maxConcurrentCalls` calls are dialing or talking at once; later calls
  * wait in arrival order and are granted a line as earlier ones end. One long-lived instance
- * (CALL_SLOTS_WORKFLOW_ID), started on first use by the `requestCallSlot` activity.
+ * (`callSlotsWorkflowId(taskQueue)`: one per deployment's task queue), started on first use by the `requestCallSlot` activity.
  */
 export async function CallSlotsWorkflow(previous?: CallSlotsState): Promise<void> {
   const state: CallSlotsState = previous ?? { holders: [], waiting: [], maxConcurrentCalls: 3 };

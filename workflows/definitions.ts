@@ -134,7 +134,14 @@ export interface CallSlotsState {
   maxConcurrentCalls: number;
 }
 export const callSlotsStateQuery = defineQuery<CallSlotsState>('callSlotsState');
-export const CALL_SLOTS_WORKFLOW_ID = 'call-slots';
+/**
+ * The line queue of one deployment: one per task queue, so that a deployment on another queue in
+ * the same namespace (a renamed queue, a second service, the benchmark's fresh services) never waits
+ * on a queue workflow whose workers are gone.
+ */
+export function callSlotsWorkflowId(taskQueue: string): string {
+  return `call-slots-${taskQueue}`;
+}
 
 /** How long a call may hold a line at most: ringing + conversation + time to wrap up. */
 export function slotLeaseSec(limits: CallLimits): number {

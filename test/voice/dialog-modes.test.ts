@@ -77,6 +77,9 @@ describe('DIALOG_MODE=cascade with streaming recognition (OPENAI_STT_API=realtim
     const session = await t.waitForEnd(callId);
     emulator.clearFaults();
     expect(session.status).toBe('completed');
+    if (JSON.stringify(userTurns(session)) !== JSON.stringify(t.simulator().conversationOf(callId)!.said)) {
+      console.log('transcript differs from what the callee said (for diagnosis):', session.end_reason, JSON.stringify(session.transcript, null, 1), JSON.stringify(t.logs.filter((l) => l.call_id === callId).map((l) => [l.msg, l.err_message ?? l.utterance_id ?? ''])));
+    }
     expect(userTurns(session)).toEqual(t.simulator().conversationOf(callId)!.said);
     expect(t.logs.some((l) => l.msg === 'streaming recognition failed: FALLBACK to transcribing the phrase as a file' && l.call_id === callId)).toBe(true);
     expect(emulator.requests.filter((r) => r.path === '/v1/audio/transcriptions').length).toBeGreaterThanOrEqual(1);

@@ -8,7 +8,7 @@ import type { CallSession } from '../../domain/call-session';
 import type { Logger } from '../../logging/logger';
 import { CallStatusAttribute } from '../../../workflows/search-attributes';
 import {
-  CALL_SLOTS_WORKFLOW_ID,
+  callSlotsWorkflowId,
   callSessionQuery,
   requestSlotSignal,
   slotLeaseSec,
@@ -79,7 +79,7 @@ export function callRoutes({ config, logger, client, script }: CallRoutesDeps): 
       script,
       media: mediaModeOf(config),
       ...dialRouteOf(config),
-      concurrency: { slotsWorkflowId: CALL_SLOTS_WORKFLOW_ID, maxConcurrentCalls: config.env.MAX_CONCURRENT_CALLS },
+      concurrency: { slotsWorkflowId: callSlotsWorkflowId(config.env.TEMPORAL_TASK_QUEUE), maxConcurrentCalls: config.env.MAX_CONCURRENT_CALLS },
     };
     let replayed = false;
     try {
@@ -110,7 +110,7 @@ export function callRoutes({ config, logger, client, script }: CallRoutesDeps): 
       metrics.callsStarted.inc();
       // Join the line queue now, so calls get a free line in the order they were requested.
       await client.workflow.signalWithStart('CallSlotsWorkflow', {
-        workflowId: CALL_SLOTS_WORKFLOW_ID,
+        workflowId: callSlotsWorkflowId(config.env.TEMPORAL_TASK_QUEUE),
         taskQueue: config.env.TEMPORAL_TASK_QUEUE,
         args: [],
         signal: requestSlotSignal,
