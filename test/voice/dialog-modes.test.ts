@@ -70,6 +70,14 @@ describe('DIALOG_MODE=cascade with streaming recognition (OPENAI_STT_API=realtim
     expect(session.status).toBe('completed');
   }, 120_000);
 
+  test('the time limit: the model sums up and says goodbye, read aloud by the realtime voice; the call ends time_limit', async () => {
+    const callId = await startCallWorkflow(t.stack.client, t.stack.config.env.TEMPORAL_TASK_QUEUE, INTERESTED, { maxConversationSec: 8 }, 'voice');
+    const session = await t.waitForEnd(callId);
+    expect(session.end_reason).toBe('time_limit');
+    expect(assistantTurns(session).at(-1)!.text).toMatch(/свидания|доброго|хорошего/i);
+    expect(await rowsOf(t, callId)).toHaveLength(1);
+  }, 120_000);
+
   test('the recognition session drops mid-call: that phrase is transcribed as a file (logged), later ones stream again, one row', async () => {
     const emulator = t.stack.openai.emulator!;
     emulator.injectRealtimeFault({ kind: 'drop', on: 'input_audio_buffer.commit' });
