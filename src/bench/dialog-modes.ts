@@ -55,6 +55,8 @@ export interface DialogModeLevel {
   /** Answers in which the voice read a piece with other words than written, of all answers. */
   readBackMismatchShare: number | null;
   endReasons: Record<string, number>;
+  /** Phrases with a pause inside (persona `pauses`), and how many were cut off at the pause. */
+  pausedPhrases: { said: number; cutOff: number };
 }
 
 export interface MeasuredDialogMode {
@@ -90,6 +92,7 @@ function levelFigures(calls: number, result: LevelResult, ourProcesses: readonly
     mbPerCall: result.serviceMbPerCall,
     readBackMismatchShare: answers > 0 ? Math.round((result.turns.filter((t) => t.readBackMismatches > 0).length / answers) * 1000) / 1000 : null,
     endReasons: result.endReasons,
+    pausedPhrases: result.pausedPhrases,
   };
 }
 
@@ -152,15 +155,15 @@ export function renderDialogModes(modes: readonly MeasuredDialogMode[], profileF
       'The emulator reads aloud word for word unless a test injects a misread, so the read-back share here can only show that the check runs.',
   );
   lines.push('');
-  lines.push('| design | calls | v2v p50 | v2v p95 | endpointing | STT | model to first piece | speech first byte | dispatch | CPU %/call | MB/call | read back with other words | underruns | completed |');
-  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  lines.push('| design | calls | v2v p50 | v2v p95 | endpointing | STT | model to first piece | speech first byte | dispatch | CPU %/call | MB/call | read back with other words | underruns | phrases with a pause cut off | completed |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const mode of modes) {
     const overrides = Object.entries(mode.emulatorOverrides);
     const name = overrides.length ? `${mode.name} (${overrides.map(([k, v]) => `${k} ${v}`).join(', ')})` : mode.name;
     for (const level of mode.levels) {
       const s = level.summary.stages;
       lines.push(
-        `| ${name} | ${level.calls} | ${ms(level.summary.voiceToVoice.p50)} | ${ms(level.summary.voiceToVoice.p95)} | ${ms(s.endpointing.p50)} | ${ms(s.stt.p50)} | ${ms(s.llm.p50)} | ${ms(s.tts_first_byte.p50)} | ${ms(s.temporal_dispatch.p50)} | ${ms(level.cpuPercentPerCall)} | ${ms(level.mbPerCall)} | ${level.readBackMismatchShare === null ? '-' : `${Math.round(level.readBackMismatchShare * 1000) / 10} %`} | ${level.underruns} | ${level.completed}/${level.calls} |`,
+        `| ${name} | ${level.calls} | ${ms(level.summary.voiceToVoice.p50)} | ${ms(level.summary.voiceToVoice.p95)} | ${ms(s.endpointing.p50)} | ${ms(s.stt.p50)} | ${ms(s.llm.p50)} | ${ms(s.tts_first_byte.p50)} | ${ms(s.temporal_dispatch.p50)} | ${ms(level.cpuPercentPerCall)} | ${ms(level.mbPerCall)} | ${level.readBackMismatchShare === null ? '-' : `${Math.round(level.readBackMismatchShare * 1000) / 10} %`} | ${level.underruns} | ${level.pausedPhrases.cutOff} of ${level.pausedPhrases.said} | ${level.completed}/${level.calls} |`,
       );
     }
   }
@@ -198,5 +201,13 @@ export function checkDialogTargets(modes: readonly MeasuredDialogMode[]): string
     }
   }
   if (!checks.some((check) => check.includes('NEW UNDERRUNS'))) checks.push('no design has more playback underruns than the cascade before it at the same level');
+  const pauses = modes.flatMap((mode) => mode.levels.map((level) => ({ mode, level })));
+  const cut = pauses.filter(({ level }) => level.pausedPhrases.cutOff > 0);
+  const said = pauses.reduce((sum, { level }) => sum + level.pausedPhrases.said, 0);
+  checks.push(
+    cut.length === 0
+      ? `nobody cut off at a pause: ${said} phrases with a pause inside (persona pauses), every one a single turn`
+      : `CUT OFF at a pause: ${cut.map(({ mode, level }) => `${mode.name} at ${level.calls} calls: ${level.pausedPhrases.cutOff} of ${level.pausedPhrases.said}`).join('; ')}`,
+  );
   return checks;
 }

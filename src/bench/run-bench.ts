@@ -397,7 +397,8 @@ async function main() {
     const modes = await measureDialogModes({
       levels: args.dialogModeLevels,
       rampMs: RAMP_MS,
-      phoneFor,
+      // The talking personas and, every fifth call, one who pauses mid-phrase (nobody may be cut off there).
+      phoneFor: (i) => (i % 5 === 4 ? `+7999${String(i % 1000).padStart(3, '0')}0013` : phoneFor(i - Math.floor((i + 1) / 5))),
       out,
       emulator: (overrides) => startEmulator(args.profile, overrides),
       startService: async (name, emulator, env) => {

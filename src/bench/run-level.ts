@@ -5,6 +5,7 @@ import type { CallSession } from '../domain/call-session';
 import { SimulatedCallRecordSchema, type SimulatedCallRecord } from '../telephony/simulated/provider-api';
 import type { ProcessFigures, ProcessSampler } from './process-sampler';
 import { distribution, histogramPercentile } from './stats';
+import { PERSONA_LINES } from '../telephony/simulated/callee-behaviours';
 
 /** One answer, from the end of the callee's speech to the reply it heard, split into stages. */
 export interface TurnSample {
@@ -55,6 +56,8 @@ export interface LevelResult {
   processes: Record<string, ProcessFigures>;
   /** Peak resident memory of our processes above their idle baseline, per call on the line. */
   serviceMbPerCall: number | null;
+  /** Phrases the callee paused in (persona `pauses`) and how many were cut off there: recorded as a turn of their first part alone. */
+  pausedPhrases: { said: number; cutOff: number };
 }
 
 export interface LevelTarget {
@@ -236,6 +239,35 @@ function turnSamples(session: CallSession, callee: SimulatedCallRecord | null): 
   return { turns, unmatched };
 }
 
+/** Lines said with a pause inside ('|' in the persona's script): their first part alone as a user turn means the operator took the pause for the end. */
+const PAUSED_LINES = Object.values(PERSONA_LINES)
+  .flat()
+  .filter((line) => line.includes('|'))
+  .map((line) => ({ whole: normalizeWords(line.replace('|', ' ')), firstPart: normalizeWords(line.split('|')[0] ?? '') }));
+
+function normalizeWords(text: string): string {
+  return text.toLowerCase().replace(/ё/g, 'е').replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+}
+
+function pausedPhrases(sessions: CallSession[]): { said: number; cutOff: number } {
+  let said = 0;
+  let cutOff = 0;
+  for (const session of sessions) {
+    for (const turn of session.transcript) {
+      if (turn.speaker !== 'user') continue;
+      const words = normalizeWords(turn.text);
+      for (const line of PAUSED_LINES) {
+        if (words === line.whole) said += 1;
+        if (words === line.firstPart) {
+          said += 1;
+          cutOff += 1;
+        }
+      }
+    }
+  }
+  return { said, cutOff };
+}
+
 function peakConcurrent(sessions: CallSession[]): number {
   const edges = sessions
     .filter((s) => s.started_at && s.ended_at)
@@ -318,6 +350,7 @@ export async function runLevel(target: LevelTarget, options: { label: string; ca
     },
     processes,
     serviceMbPerCall: aboveBaseline === null ? null : Math.round((aboveBaseline / Math.max(1, options.calls)) * 10) / 10,
+    pausedPhrases: pausedPhrases(sessions),
   };
 }
 

@@ -20,7 +20,8 @@ const GOODBYE: Record<EmulatedDisposition, string> = {
   neutral: 'Спасибо за разговор! Если предложение станет актуальным, будем рады помочь. Всего доброго!',
 };
 
-const WRAP_UP: Record<EmulatedDisposition, string> = {
+/** The emulated model's sum-up and goodbye at a limit (exported for the tests that check it was said). */
+export const WRAP_UP: Record<EmulatedDisposition, string> = {
   interested: 'Подведу итог: вам интересно предложение, менеджер перезвонит и расскажет подробности. Спасибо, всего доброго!',
   not_interested: 'Подведу итог: предложение вам сейчас не интересно, я это отмечу. Спасибо за время, всего доброго!',
   call_later: 'Подведу итог: вы просили перезвонить позже, так и сделаем. Спасибо, всего доброго!',

@@ -7,6 +7,7 @@ import type { SpokenAudio, SynthesizeOptions, TextToSpeech, TextToSpeechSession 
 import { OPENAI } from '../openai-errors';
 import { realtimeFormatFor, REALTIME_PCM_RATE, sampleRateOf } from './realtime-audio';
 import { RealtimeConnection } from './realtime-connection';
+import { RealtimeSessionHolder } from './realtime-session-holder';
 import { abortable, cancelledError, ResponseQueue, streamResponse, type ResponseOutcome } from './realtime-response';
 
 /** What the model is told for every line: read the given text, exactly, and nothing else. */
@@ -67,11 +68,8 @@ export class OpenAIRealtimeTextToSpeech implements TextToSpeech {
 /** One call's read-aloud session: lines are read one at a time (the API has one active response per session). */
 class RealtimeReadAloudSession implements TextToSpeechSession {
   private readonly format: RealtimeAudioFormats;
-  private connection: Promise<RealtimeConnection> | null = null;
+  private readonly holder: RealtimeSessionHolder;
   private readonly responses = new ResponseQueue();
-  private closed = false;
-  /** Aborted when the session closes (ends a handshake in progress). */
-  private readonly ended = new AbortController();
 
   constructor(
     private readonly options: OpenAIRealtimeTextToSpeechOptions,
@@ -79,8 +77,25 @@ class RealtimeReadAloudSession implements TextToSpeechSession {
     openNow: boolean,
   ) {
     this.format = realtimeFormatFor(call?.line);
+    this.holder = new RealtimeSessionHolder('TTS', (signal) =>
+      RealtimeConnection.open({
+        client: options.client,
+        target: { model: options.model },
+        stage: 'TTS',
+        timeoutMs: options.timeoutMs,
+        signal,
+        ...(options.tlsCa ? { tlsCa: options.tlsCa } : {}),
+        ...(options.logger ? { logger: options.logger } : {}),
+        session: {
+          type: 'realtime',
+          output_modalities: ['audio'],
+          instructions: options.instructions ?? READ_ALOUD_INSTRUCTIONS,
+          audio: { output: { format: this.format, voice: options.voice } },
+        },
+      }),
+    );
     // Opened at the answer, so the greeting does not wait for the handshake.
-    if (openNow) this.connect().catch(() => undefined);
+    if (openNow) this.holder.connect().catch(() => undefined);
   }
 
   speak(text: string, options: SynthesizeOptions = {}): SpokenAudio {
@@ -90,40 +105,8 @@ class RealtimeReadAloudSession implements TextToSpeechSession {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    this.ended.abort(); // a handshake still under way is dropped, not waited for
-    const pending = this.connection;
-    this.connection = null;
-    if (pending) void pending.then((connection) => connection.close(), () => undefined);
+    this.holder.close();
     await Promise.resolve();
-  }
-
-  /** The session, opened (again, after a drop) when needed. */
-  private connect(): Promise<RealtimeConnection> {
-    if (this.closed) return Promise.reject(new SpeechProviderError({ kind: 'cancelled', stage: 'TTS', provider: OPENAI, message: 'TTS: the call has ended', retryable: false }));
-    if (!this.connection) {
-      const opening = RealtimeConnection.open({
-        client: this.options.client,
-        target: { model: this.options.model },
-        stage: 'TTS',
-        timeoutMs: this.options.timeoutMs,
-        signal: this.ended.signal,
-        ...(this.options.tlsCa ? { tlsCa: this.options.tlsCa } : {}),
-        ...(this.options.logger ? { logger: this.options.logger } : {}),
-        session: {
-          type: 'realtime',
-          output_modalities: ['audio'],
-          instructions: this.options.instructions ?? READ_ALOUD_INSTRUCTIONS,
-          audio: { output: { format: this.format, voice: this.options.voice } },
-        },
-      });
-      this.connection = opening;
-      opening.then(
-        (connection) => connection.onClose(() => this.connection === opening && (this.connection = null)),
-        () => this.connection === opening && (this.connection = null),
-      );
-    }
-    return this.connection;
   }
 
   private async *read(text: string, signal: AbortSignal | undefined, settle: (said: string) => void): AsyncGenerator<Int16Array> {
@@ -142,7 +125,7 @@ class RealtimeReadAloudSession implements TextToSpeechSession {
 
   /** One out-of-band response reading `text`: the line is read, it does not enter a conversation. */
   private async *readOnce(text: string, signal: AbortSignal | undefined, onOver: (settled: Promise<void>) => void): AsyncGenerator<Int16Array, ResponseOutcome> {
-    const connection = await (signal ? abortable(this.connect(), signal, 'TTS') : this.connect());
+    const connection = await (signal ? abortable(this.holder.connect(), signal, 'TTS') : this.holder.connect());
     return yield* streamResponse(connection, {
       stage: 'TTS',
       format: this.format,
