@@ -6,6 +6,7 @@ import { SimulatedCallRecordSchema, type SimulatedCallRecord } from '../telephon
 import type { ProcessFigures, ProcessSampler } from './process-sampler';
 import { distribution, histogramPercentile } from './stats';
 import { PERSONA_LINES } from '../telephony/simulated/callee-behaviours';
+import { normalizedWords } from '../speech-providers/text-to-speech';
 
 /** One answer, from the end of the callee's speech to the reply it heard, split into stages. */
 export interface TurnSample {
@@ -243,11 +244,7 @@ function turnSamples(session: CallSession, callee: SimulatedCallRecord | null): 
 const PAUSED_LINES = Object.values(PERSONA_LINES)
   .flat()
   .filter((line) => line.includes('|'))
-  .map((line) => ({ whole: normalizeWords(line.replace('|', ' ')), firstPart: normalizeWords(line.split('|')[0] ?? '') }));
-
-function normalizeWords(text: string): string {
-  return text.toLowerCase().replace(/ё/g, 'е').replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
-}
+  .map((line) => ({ whole: normalizedWords(line.replace('|', ' ')), firstPart: normalizedWords(line.split('|')[0] ?? '') }));
 
 function pausedPhrases(sessions: CallSession[]): { said: number; cutOff: number } {
   let said = 0;
@@ -255,7 +252,7 @@ function pausedPhrases(sessions: CallSession[]): { said: number; cutOff: number 
   for (const session of sessions) {
     for (const turn of session.transcript) {
       if (turn.speaker !== 'user') continue;
-      const words = normalizeWords(turn.text);
+      const words = normalizedWords(turn.text);
       for (const line of PAUSED_LINES) {
         if (words === line.whole) said += 1;
         if (words === line.firstPart) {
